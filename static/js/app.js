@@ -31,23 +31,37 @@
   var refreshPath = apiBasePath.replace(/\/+$/, "") + "/session/refresh";
   var LOGIN_PATH = "/login";
 
-  // --- redirectBack validation: the same rule as the server -------------------------------
-  // Only a same-origin relative path: one leading "/", no "//", no backslash, no whitespace or
-  // control characters, and not the login or refresh endpoints themselves. Anything else: "/".
+  // --- redirectBack validation: the same rule as the server (app/security.py) --------------
+  // Only a same-origin relative path with an optional query: one leading "/", no "//", no
+  // backslash, whitespace or control character (raw or percent-encoded), no fragment, at most
+  // 2048 characters, and never a page that would loop (login, signup, logout, the auth API).
+  var MAX_REDIRECT_LENGTH = 2048;
+  var NON_RETURNABLE_PAGES = ["/login", "/signup", "/logout"];
+  var nonReturnableTree = apiBasePath.replace(/\/+$/, "") + "/";
+
+  // Like Python's urllib.parse.unquote: each run of %XX escapes is decoded as UTF-8 with
+  // invalid bytes replaced (U+FFFD), never thrown on, so "/%2F%C3x" still shows its "//".
+  function lenientUnquote(value) {
+    return value.replace(/(%[0-9a-f]{2})+/gi, function (run) {
+      var bytes = new Uint8Array(run.length / 3);
+      for (var i = 0; i < bytes.length; i++) bytes[i] = parseInt(run.substr(i * 3 + 1, 2), 16);
+      return new TextDecoder().decode(bytes);
+    });
+  }
+
+  function isPlainPath(candidate, allowSpace) {
+    if (candidate.charAt(0) !== "/" || candidate.charAt(1) === "/") return false;
+    // Backslash, C0 controls, DEL, NEL, and any whitespace (a plain space only once decoded).
+    var forbidden = allowSpace ? /[\\\u0000-\u001f\u007f\u0085]|[^\S ]/ : /[\\\u0000-\u001f\u007f\u0085\s]/;
+    return !forbidden.test(candidate);
+  }
+
   function safeRedirectBack(value) {
-    if (typeof value !== "string" || value.charAt(0) !== "/" || value.charAt(1) === "/") {
-      return "/";
-    }
-    if (/[\\\s\u0000-\u001f\u007f-\u009f]/.test(value)) {
-      return "/";
-    }
-    var path = value.split(/[?#]/)[0].replace(/\/+$/, "") || "/";
-    if (path === LOGIN_PATH || path === refreshPath) {
-      return "/";
-    }
-    try {
-      if (new URL(value, location.origin).origin !== location.origin) return "/";
-    } catch (err) {
+    if (typeof value !== "string" || !value || value.length > MAX_REDIRECT_LENGTH) return "/";
+    if (!isPlainPath(value, false) || !isPlainPath(lenientUnquote(value), true)) return "/";
+    if (value.indexOf("#") !== -1) return "/";
+    var path = value.split("?")[0].replace(/\/+$/, "") || "/";
+    if (NON_RETURNABLE_PAGES.indexOf(path) !== -1 || (path + "/").indexOf(nonReturnableTree) === 0) {
       return "/";
     }
     return value;
