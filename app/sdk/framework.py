@@ -69,7 +69,7 @@ class CoreClientPool:
 core_client_pool = CoreClientPool()
 
 
-async def _pooled_api_request(
+async def pooled_api_request(
     self: Querier,
     url: str,
     method: str,
@@ -90,7 +90,7 @@ def install_sdk_patches(core_timeout: float) -> None:
     """Apply both patches; idempotent, so every `create_app()` may call it."""
     supertokens_python.utils.FRAMEWORKS["flask"] = QuartFramework()
     core_client_pool.timeout = core_timeout
-    Querier.api_request = _pooled_api_request  # type: ignore[method-assign]
+    Querier.api_request = pooled_api_request  # type: ignore[method-assign]
 
 
 async def close_core_client() -> None:

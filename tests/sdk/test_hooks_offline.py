@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import httpx
 import pytest
 import supertokens_python.utils
 from quart import Quart, abort, request
 from supertokens_python import Supertokens
+from supertokens_python.querier import Querier
 from supertokens_python.recipe.session.asyncio import get_session
 from supertokens_python.recipe.session.exceptions import UnauthorisedError
 
 from app import create_app
 from app.config import Settings
 from app.sdk import QuartRequest, QuartResponse, request_user_context
-from app.sdk.framework import QuartFramework
+from app.sdk.framework import (
+    CoreClientPool,
+    QuartFramework,
+    core_client_pool,
+    pooled_api_request,
+)
 from tests.sdk.test_wrappers import parse_set_cookie
 
 
@@ -224,3 +232,41 @@ async def test_core_down_at_start_up_logs_and_continues(
 
     assert response.status_code == 200
     assert any("JWKS" in record.getMessage() for record in caplog.records)
+
+
+def test_core_client_is_per_event_loop() -> None:
+    pool = CoreClientPool(timeout=2.0)
+
+    async def use_twice() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+        first, second = pool.client(), pool.client()
+        return first, second
+
+    first_loop = asyncio.run(use_twice())
+    second_loop = asyncio.run(use_twice())
+
+    assert first_loop[0] is first_loop[1]
+    assert second_loop[0] is second_loop[1]
+    assert first_loop[0] is not second_loop[0]
+    assert pool.clients_created == 2
+
+
+async def test_core_client_closed_by_aclose() -> None:
+    pool = CoreClientPool(timeout=2.0)
+    client = pool.client()
+
+    await pool.aclose()
+
+    assert client.is_closed
+    assert pool.client() is not client
+
+
+async def test_core_client_closed_at_app_shutdown(offline_app: Quart) -> None:
+    async with offline_app.test_app():
+        client = core_client_pool.client()
+
+    assert client.is_closed
+
+
+def test_querier_uses_the_pooled_client(offline_app: Quart) -> None:
+    assert Querier.api_request is pooled_api_request
+    assert core_client_pool.timeout == 5.0
