@@ -1,0 +1,1 @@
+"""One module per recipe; each exposes ``ROUTES``, the CDI endpoints it serves."""

@@ -1,0 +1,507 @@
+"""Session: create, verify, refresh, regenerate, remove, and the stored session data.
+
+Refresh-token rotation follows the official core's legacy flow (CDI <= 5.4), with one tolerance.
+
+Per session the store keeps ``refresh_hash2`` = sha256(sha256(current token)), the hash2 of the
+token that was current before the last promotion (``previous_refresh_hash2``), and when the
+current token was minted (``refresh_minted_at``). Every refresh token carries, sealed, its session
+handle, its parent's hash1 and its mint time. ``refresh(R)``:
+
+1. R is current (its hash2 is stored): mint a child of R; the store does not change, so
+   concurrent refreshes with R all succeed, each with its own child.
+2. R is a child of the current token: promote R (it becomes current, the old current becomes
+   ``previous``, the session expiry is extended), then go on as in 1.
+3. **Sibling tolerance.** R is a child of ``previous`` (a sibling of the current token, minted
+   by a concurrent refresh from the same parent) and was minted within the grace window of the
+   current token's mint time: promote R instead of reporting theft, then go on as in 1.
+   The grace window is ``min(30 s, access_token_validity)``: two tabs (or two htmx fragments)
+   racing with one refresh token mint their children within milliseconds of each other, while
+   a sibling minted long before or after its rival was not part of such a race.
+4. Anything else that decrypts under the app's key is ``TOKEN_THEFT_DETECTED``: the parent of
+   the current token once a child was promoted, any token two or more generations old, and a
+   sibling minted outside the window.
+
+Verify applies the same rules to the access token's ``parentRefreshTokenHash1`` (a token
+whose refresh token is a child of the current one promotes it; a sibling within the window,
+judged by the token's ``iat``, promotes it too) and then returns a new access token without a
+parent. The tolerance covers one generation: once a sibling is promoted, the grandchildren of
+the other sibling are reported as theft.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from localcore.clock import now_ms
+from localcore.core import PUBLIC_TENANT_ID, RequestContext, Route
+from localcore.errors import BadRequestError
+from localcore.inputs import JsonObject
+from localcore.keys import SigningKey
+from localcore.storage import Database
+from localcore.tokens import (
+    PROTECTED_CLAIMS,
+    AccessTokenClaims,
+    InvalidAccessTokenError,
+    RefreshTokenPayload,
+    custom_claims,
+    decode_access_token,
+    refresh_hash2,
+    sha256_hex,
+    sign_access_token,
+    unverified_kid,
+)
+
+SIBLING_GRACE_MS = 30_000
+SESSION_COLUMNS = (
+    "handle, user_id, recipe_user_id, tenant_id, refresh_hash2, previous_refresh_hash2,"
+    " refresh_minted_at, expires_at, created_at, jwt_payload, db_data, use_static_key"
+)
+
+
+@dataclass
+class StoredSession:
+    handle: str
+    user_id: str
+    recipe_user_id: str
+    tenant_id: str
+    refresh_hash2: str
+    previous_refresh_hash2: str | None
+    refresh_minted_at: int
+    expires_at: int
+    created_at: int
+    jwt_payload: dict[str, Any]
+    db_data: dict[str, Any]
+    use_static_key: bool
+
+    def summary(self) -> JsonObject:
+        """The session object ``S`` of create, verify, refresh and regenerate responses."""
+        return {
+            "handle": self.handle,
+            "userId": self.user_id,
+            "recipeUserId": self.recipe_user_id,
+            "userDataInJWT": self.jwt_payload,
+            "tenantId": self.tenant_id,
+        }
+
+
+def _load_session(database: Database, app_id: str, handle: str) -> StoredSession | None:
+    """The session if it exists and has not expired."""
+    row = database.one(
+        f"SELECT {SESSION_COLUMNS} FROM sessions WHERE app_id = ? AND handle = ?",  # noqa: S608
+        (app_id, handle),
+    )
+    if row is None or row["expires_at"] < now_ms():
+        return None
+    return StoredSession(
+        handle=row["handle"],
+        user_id=row["user_id"],
+        recipe_user_id=row["recipe_user_id"],
+        tenant_id=row["tenant_id"],
+        refresh_hash2=row["refresh_hash2"],
+        previous_refresh_hash2=row["previous_refresh_hash2"],
+        refresh_minted_at=row["refresh_minted_at"],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        jwt_payload=json.loads(row["jwt_payload"]),
+        db_data=json.loads(row["db_data"]),
+        use_static_key=bool(row["use_static_key"]),
+    )
+
+
+def _promote(
+    ctx: RequestContext,
+    session: StoredSession,
+    new_hash2: str,
+    minted_at: int,
+    *,
+    sibling: bool,
+) -> None:
+    """Make a child (or a sibling within the grace window) the session's current token."""
+    previous = session.previous_refresh_hash2 if sibling else session.refresh_hash2
+    expires_at = now_ms() + ctx.app.config.refresh_token_validity_ms
+    ctx.database.execute(
+        "UPDATE sessions SET refresh_hash2 = ?, previous_refresh_hash2 = ?,"
+        " refresh_minted_at = ?, expires_at = ? WHERE app_id = ? AND handle = ?",
+        (new_hash2, previous, minted_at, expires_at, ctx.app_id, session.handle),
+    )
+    session.refresh_hash2 = new_hash2
+    session.previous_refresh_hash2 = previous
+    session.refresh_minted_at = minted_at
+    session.expires_at = expires_at
+
+
+def _promotion(
+    ctx: RequestContext,
+    session: StoredSession,
+    token_hash2: str,
+    parent_hash1: str | None,
+    minted_at: int,
+    slack_ms: int = 0,
+) -> bool | None:
+    """How a non-current token relates to the session: promote as child (False) or as sibling
+    (True), or None when it is neither (theft)."""
+    if parent_hash1 is None:
+        return None
+    parent_hash2 = sha256_hex(parent_hash1)
+    if parent_hash2 == session.refresh_hash2:
+        return False
+    grace = min(SIBLING_GRACE_MS, ctx.app.config.access_token_validity_ms)
+    if (
+        parent_hash2 == session.previous_refresh_hash2
+        and token_hash2 != session.refresh_hash2
+        and abs(minted_at - session.refresh_minted_at) <= grace + slack_ms
+    ):
+        return True
+    return None
+
+
+def _token_info(token: str, expiry: int, created_time: int) -> JsonObject:
+    return {"token": token, "expiry": expiry, "createdTime": created_time}
+
+
+def _user_data_in_jwt(ctx: RequestContext) -> dict[str, Any]:
+    user_data = ctx.body.json_object("userDataInJWT", {})
+    protected = PROTECTED_CLAIMS.intersection(user_data)
+    if protected:
+        raise BadRequestError(f"The user payload contains protected field: {sorted(protected)[0]}")
+    return user_data
+
+
+def _new_access_token(
+    ctx: RequestContext,
+    key: SigningKey,
+    session: StoredSession,
+    refresh_token_hash1: str,
+    parent_hash1: str | None,
+    anti_csrf_token: str | None,
+) -> JsonObject:
+    issued_at = now_ms() // 1000
+    expires_at = issued_at + ctx.app.config.access_token_validity
+    claims = AccessTokenClaims(
+        user_id=session.user_id,
+        recipe_user_id=session.recipe_user_id,
+        tenant_id=session.tenant_id,
+        session_handle=session.handle,
+        refresh_token_hash1=refresh_token_hash1,
+        parent_refresh_token_hash1=parent_hash1,
+        anti_csrf_token=anti_csrf_token,
+    )
+    token = sign_access_token(key, claims, session.jwt_payload, issued_at, expires_at)
+    return _token_info(token, expires_at * 1000, issued_at * 1000)
+
+
+async def create_session(ctx: RequestContext) -> JsonObject:
+    body = ctx.body
+    user_id = body.string("userId")
+    jwt_payload = _user_data_in_jwt(ctx)
+    db_data = body.json_object("userDataInDatabase", {})
+    dynamic = body.boolean("useDynamicSigningKey", default=True)
+    anti_csrf_token = str(uuid.uuid4()) if body.boolean("enableAntiCsrf", default=False) else None
+    key = await ctx.core.keys.signing_key(ctx.app_id, ctx.app.config, dynamic=dynamic)
+
+    handle = str(uuid.uuid4())
+    if ctx.tenant_id != PUBLIC_TENANT_ID:
+        handle = f"{handle}_{ctx.tenant_id}"
+    now = now_ms()
+    refresh_token = ctx.app.refresh_tokens.mint(
+        RefreshTokenPayload(handle, None, now, anti_csrf_token)
+    )
+    session = StoredSession(
+        handle=handle,
+        user_id=user_id,
+        recipe_user_id=user_id,
+        tenant_id=ctx.tenant_id,
+        refresh_hash2=refresh_hash2(refresh_token),
+        previous_refresh_hash2=None,
+        refresh_minted_at=now,
+        expires_at=now + ctx.app.config.refresh_token_validity_ms,
+        created_at=now,
+        jwt_payload=jwt_payload,
+        db_data=db_data,
+        use_static_key=not dynamic,
+    )
+    with ctx.database.transaction():
+        ctx.database.execute(
+            f"INSERT INTO sessions (app_id, {SESSION_COLUMNS})"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ctx.app_id,
+                handle,
+                user_id,
+                user_id,
+                ctx.tenant_id,
+                session.refresh_hash2,
+                None,
+                now,
+                session.expires_at,
+                now,
+                json.dumps(jwt_payload),
+                json.dumps(db_data),
+                int(not dynamic),
+            ),
+        )
+    access_token = _new_access_token(
+        ctx, key, session, sha256_hex(refresh_token), None, anti_csrf_token
+    )
+    response: JsonObject = {
+        "status": "OK",
+        "session": session.summary(),
+        "accessToken": access_token,
+        "refreshToken": _token_info(refresh_token, session.expires_at, now),
+    }
+    if anti_csrf_token is not None:
+        response["antiCsrfToken"] = anti_csrf_token
+    return response
+
+
+def _verified_payload(
+    ctx: RequestContext, access_token: str, *, verify_expiry: bool
+) -> tuple[dict[str, Any], bool]:
+    """The token's payload, and whether a dynamic key signed it."""
+    kid = unverified_kid(access_token)
+    key = ctx.core.keys.verification_key(ctx.app_id, kid, ctx.app.config)
+    if key is None:
+        raise InvalidAccessTokenError("access token signed by an unknown key")
+    return decode_access_token(access_token, key, verify_expiry=verify_expiry), key.is_dynamic
+
+
+def _unauthorised(message: str) -> JsonObject:
+    return {"status": "UNAUTHORISED", "message": message}
+
+
+SESSION_ENDED = "Session does not exist or has expired"
+
+
+async def verify_session(ctx: RequestContext) -> JsonObject:
+    body = ctx.body
+    access_token = body.string("accessToken")
+    do_anti_csrf_check = body.boolean("doAntiCsrfCheck", default=False)
+    enable_anti_csrf = body.boolean("enableAntiCsrf", default=False)
+    check_database = body.boolean("checkDatabase", default=False)
+    anti_csrf_token = body.optional_string("antiCsrfToken")
+    try:
+        payload, dynamic = _verified_payload(ctx, access_token, verify_expiry=True)
+    except InvalidAccessTokenError as error:
+        return {"status": "TRY_REFRESH_TOKEN", "message": str(error)}
+    if do_anti_csrf_check and enable_anti_csrf and anti_csrf_token != payload["antiCsrfToken"]:
+        return {"status": "TRY_REFRESH_TOKEN", "message": "anti-csrf check failed"}
+    parent_hash1 = payload["parentRefreshTokenHash1"]
+    if parent_hash1 is None and not check_database:
+        return {
+            "status": "OK",
+            "session": {
+                "handle": payload["sessionHandle"],
+                "userId": payload["sub"],
+                "recipeUserId": payload["rsub"],
+                "userDataInJWT": custom_claims(payload),
+                "tenantId": payload["tId"],
+            },
+        }
+
+    key = await ctx.core.keys.signing_key(ctx.app_id, ctx.app.config, dynamic=dynamic)
+    # iat has whole seconds, the stored mint time milliseconds.
+    minted_at = payload["iat"] * 1000
+    with ctx.database.transaction():
+        session = _load_session(ctx.database, ctx.app_id, payload["sessionHandle"])
+        if session is None:
+            return _unauthorised(SESSION_ENDED)
+        token_hash2 = sha256_hex(payload["refreshTokenHash1"])
+        if token_hash2 != session.refresh_hash2:
+            sibling = _promotion(ctx, session, token_hash2, parent_hash1, minted_at, slack_ms=999)
+            if sibling is not None:
+                _promote(ctx, session, token_hash2, minted_at, sibling=sibling)
+    response: JsonObject = {"status": "OK", "session": session.summary()}
+    promoted = parent_hash1 is not None and session.refresh_hash2 == token_hash2
+    if promoted or session.jwt_payload != custom_claims(payload):
+        response["accessToken"] = _new_access_token(
+            ctx, key, session, payload["refreshTokenHash1"], None, payload["antiCsrfToken"]
+        )
+    return response
+
+
+async def refresh_session(ctx: RequestContext) -> JsonObject:
+    body = ctx.body
+    refresh_token = body.string("refreshToken")
+    enable_anti_csrf = body.boolean("enableAntiCsrf", default=False)
+    anti_csrf_token = body.optional_string("antiCsrfToken")
+    dynamic = body.boolean("useDynamicSigningKey", default=True)
+    token = ctx.app.refresh_tokens.open(refresh_token)
+    if token is None:
+        return _unauthorised("Invalid refresh token")
+    if enable_anti_csrf and (
+        token.anti_csrf_token is None or token.anti_csrf_token != anti_csrf_token
+    ):
+        return _unauthorised("Anti CSRF token missing, or not matching")
+    key = await ctx.core.keys.signing_key(ctx.app_id, ctx.app.config, dynamic=dynamic)
+
+    hash1 = sha256_hex(refresh_token)
+    hash2 = sha256_hex(hash1)
+    now = now_ms()
+    with ctx.database.transaction():
+        session = _load_session(ctx.database, ctx.app_id, token.session_handle)
+        if session is None:
+            return _unauthorised(SESSION_ENDED)
+        if hash2 != session.refresh_hash2:
+            sibling = _promotion(ctx, session, hash2, token.parent_hash1, token.minted_at)
+            if sibling is None:
+                return {
+                    "status": "TOKEN_THEFT_DETECTED",
+                    "session": {
+                        "handle": session.handle,
+                        "userId": session.user_id,
+                        "recipeUserId": session.recipe_user_id,
+                    },
+                }
+            _promote(ctx, session, hash2, token.minted_at, sibling=sibling)
+        if session.use_static_key == dynamic:
+            ctx.database.execute(
+                "UPDATE sessions SET use_static_key = ? WHERE app_id = ? AND handle = ?",
+                (int(not dynamic), ctx.app_id, session.handle),
+            )
+    new_anti_csrf_token = str(uuid.uuid4()) if enable_anti_csrf else None
+    child = ctx.app.refresh_tokens.mint(
+        RefreshTokenPayload(session.handle, hash1, now, new_anti_csrf_token)
+    )
+    response: JsonObject = {
+        "status": "OK",
+        "session": session.summary(),
+        "accessToken": _new_access_token(
+            ctx, key, session, sha256_hex(child), hash1, new_anti_csrf_token
+        ),
+        "refreshToken": _token_info(child, now + ctx.app.config.refresh_token_validity_ms, now),
+    }
+    if new_anti_csrf_token is not None:
+        response["antiCsrfToken"] = new_anti_csrf_token
+    return response
+
+
+async def regenerate_session(ctx: RequestContext) -> JsonObject:
+    """Replace the stored custom claims; re-sign the token unless it has expired."""
+    access_token = ctx.body.string("accessToken")
+    jwt_payload = _user_data_in_jwt(ctx)
+    try:
+        payload, dynamic = _verified_payload(ctx, access_token, verify_expiry=False)
+    except InvalidAccessTokenError as error:
+        return _unauthorised(str(error))
+    key = await ctx.core.keys.signing_key(ctx.app_id, ctx.app.config, dynamic=dynamic)
+    with ctx.database.transaction():
+        session = _load_session(ctx.database, ctx.app_id, payload["sessionHandle"])
+        if session is None:
+            return _unauthorised(SESSION_ENDED)
+        ctx.database.execute(
+            "UPDATE sessions SET jwt_payload = ? WHERE app_id = ? AND handle = ?",
+            (json.dumps(jwt_payload), ctx.app_id, session.handle),
+        )
+        session.jwt_payload = jwt_payload
+    response: JsonObject = {"status": "OK", "session": session.summary()}
+    if payload["exp"] * 1000 > now_ms():
+        claims = AccessTokenClaims(
+            user_id=session.user_id,
+            recipe_user_id=session.recipe_user_id,
+            tenant_id=session.tenant_id,
+            session_handle=session.handle,
+            refresh_token_hash1=payload["refreshTokenHash1"],
+            parent_refresh_token_hash1=payload["parentRefreshTokenHash1"],
+            anti_csrf_token=payload["antiCsrfToken"],
+        )
+        token = sign_access_token(key, claims, jwt_payload, payload["iat"], payload["exp"])
+        response["accessToken"] = _token_info(token, payload["exp"] * 1000, payload["iat"] * 1000)
+    return response
+
+
+async def remove_sessions(ctx: RequestContext) -> JsonObject:
+    """Revoke by ``sessionHandles``, or every session of ``userId``."""
+    body = ctx.body
+    if body.has("sessionHandles"):
+        handles = body.string_list("sessionHandles")
+        with ctx.database.transaction():
+            revoked = [
+                handle
+                for handle in dict.fromkeys(handles)
+                if ctx.database.execute(
+                    "DELETE FROM sessions WHERE app_id = ? AND handle = ?", (ctx.app_id, handle)
+                )
+            ]
+        return {"status": "OK", "sessionHandlesRevoked": revoked}
+    user_id = body.string("userId")
+    across_tenants = body.boolean("revokeAcrossAllTenants", default=True)
+    body.boolean("revokeSessionsForLinkedAccounts", default=True)
+    with ctx.database.transaction():
+        handles = _handles_of_user(ctx, user_id, across_tenants)
+        ctx.database.execute(
+            f"DELETE FROM sessions WHERE app_id = ? AND user_id = ?"  # noqa: S608
+            f"{'' if across_tenants else ' AND tenant_id = ?'}",
+            (ctx.app_id, user_id) if across_tenants else (ctx.app_id, user_id, ctx.tenant_id),
+        )
+    return {"status": "OK", "sessionHandlesRevoked": handles}
+
+
+def _handles_of_user(ctx: RequestContext, user_id: str, across_tenants: bool) -> list[str]:
+    sql = "SELECT handle FROM sessions WHERE app_id = ? AND user_id = ? AND expires_at >= ?"
+    parameters: tuple[Any, ...] = (ctx.app_id, user_id, now_ms())
+    if not across_tenants:
+        sql += " AND tenant_id = ?"
+        parameters += (ctx.tenant_id,)
+    return [row["handle"] for row in ctx.database.all(sql + " ORDER BY created_at", parameters)]
+
+
+async def session_handles_of_user(ctx: RequestContext) -> JsonObject:
+    user_id = ctx.query.string("userId")
+    across_tenants = ctx.query.boolean("fetchAcrossAllTenants", default=True)
+    ctx.query.boolean("fetchSessionsForAllLinkedAccounts", default=True)
+    return {"status": "OK", "sessionHandles": _handles_of_user(ctx, user_id, across_tenants)}
+
+
+async def get_session_information(ctx: RequestContext) -> JsonObject:
+    session = _load_session(ctx.database, ctx.app_id, ctx.query.string("sessionHandle"))
+    if session is None:
+        return _unauthorised("Session does not exist.")
+    return {
+        "status": "OK",
+        "sessionHandle": session.handle,
+        "userId": session.user_id,
+        "recipeUserId": session.recipe_user_id,
+        "userDataInDatabase": session.db_data,
+        "expiry": session.expires_at,
+        "userDataInJWT": session.jwt_payload,
+        "timeCreated": session.created_at,
+        "tenantId": session.tenant_id,
+    }
+
+
+def _update_column(ctx: RequestContext, column: str, value: JsonObject) -> JsonObject:
+    handle = ctx.body.string("sessionHandle")
+    with ctx.database.transaction():
+        if _load_session(ctx.database, ctx.app_id, handle) is None:
+            return _unauthorised("Session does not exist.")
+        ctx.database.execute(
+            f"UPDATE sessions SET {column} = ? WHERE app_id = ? AND handle = ?",  # noqa: S608
+            (json.dumps(value), ctx.app_id, handle),
+        )
+    return {"status": "OK"}
+
+
+async def update_session_data(ctx: RequestContext) -> JsonObject:
+    return _update_column(ctx, "db_data", ctx.body.json_object("userDataInDatabase"))
+
+
+async def update_jwt_data(ctx: RequestContext) -> JsonObject:
+    if not ctx.body.has("userDataInJWT"):
+        ctx.body.json_object("userDataInJWT")
+    return _update_column(ctx, "jwt_payload", _user_data_in_jwt(ctx))
+
+
+ROUTES = [
+    Route("POST", "/recipe/session", create_session, tenant_scoped=True),
+    Route("GET", "/recipe/session", get_session_information),
+    Route("POST", "/recipe/session/verify", verify_session),
+    Route("POST", "/recipe/session/refresh", refresh_session),
+    Route("POST", "/recipe/session/regenerate", regenerate_session),
+    Route("POST", "/recipe/session/remove", remove_sessions, tenant_scoped=True),
+    Route("GET", "/recipe/session/user", session_handles_of_user, tenant_scoped=True),
+    Route("PUT", "/recipe/session/data", update_session_data),
+    Route("PUT", "/recipe/jwt/data", update_jwt_data),
+]
