@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from http.cookiejar import Cookie
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from quart.testing import QuartClient
 from supertokens_python.recipe.session.asyncio import create_new_session
 from supertokens_python.types import RecipeUserId
 
+from app import create_app
+from app.config import Settings
 from app.sdk import QuartRequest, request_user_context
 from app.sdk.email import token_from_link
 from app.sdk.framework import core_client_pool
@@ -246,3 +249,24 @@ async def test_core_calls_share_one_pooled_connection(client: QuartClient) -> No
     assert core_client_pool.clients_created == created_before + 1
     # httpcore's pool (private): sequential calls reused one keep-alive connection.
     assert len(pooled._transport._pool.connections) == 1  # type: ignore[attr-defined]
+
+
+async def test_jwks_fetched_at_start_up(app: Quart) -> None:
+    from supertokens_python.recipe.session import jwks
+
+    assert jwks.cached_keys is not None
+    assert jwks.cached_keys.keys
+
+
+async def test_custom_header_anti_csrf_mode_needs_rid(settings: Settings) -> None:
+    app = create_app(replace(settings, anti_csrf="VIA_CUSTOM_HEADER"))
+    async with app.test_app():
+        client = app.test_client()
+        await sign_up(client)
+
+        without_rid = await client.post("/auth/session/refresh")
+        assert without_rid.status_code == 401
+        # The failed refresh cleared the cookies: sign in again, then refresh with the header.
+        await client.post("/auth/signin", json=credentials(), headers={"rid": "emailpassword"})
+        with_rid = await client.post("/auth/session/refresh", headers={"rid": "session"})
+        assert with_rid.status_code == 200

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +17,8 @@ from supertokens_python.querier import Querier
 from supertokens_python.recipe.session.asyncio import get_session
 from supertokens_python.recipe.session.exceptions import UnauthorisedError
 
-from app import create_app
-from app.config import Settings
+from app import ROOT, create_app
+from app.config import ConfigError, Settings
 from app.sdk import QuartRequest, QuartResponse, request_user_context
 from app.sdk.framework import (
     CoreClientPool,
@@ -270,3 +272,51 @@ async def test_core_client_closed_at_app_shutdown(offline_app: Quart) -> None:
 def test_querier_uses_the_pooled_client(offline_app: Quart) -> None:
     assert Querier.api_request is pooled_api_request
     assert core_client_pool.timeout == 5.0
+
+
+def test_create_app_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, offline_settings: Settings
+) -> None:
+    monkeypatch.setenv("SUPERTOKENS_CONNECTION_URI", offline_settings.connection_uri)
+    monkeypatch.setenv("SERVE_AUTH_API", "0")
+    monkeypatch.setenv("APP_NAME", "From env")
+
+    app = create_app()
+
+    settings = app.config["SETTINGS"]
+    assert settings.serve_auth_api is False
+    assert settings.connection_uri == offline_settings.connection_uri
+    assert Supertokens.get_instance().app_info.app_name == "From env"
+
+
+def test_create_app_refuses_unsafe_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COOKIE_DOMAIN", ".localhost")
+
+    with pytest.raises(ConfigError, match="localhost"):
+        create_app()
+
+
+def test_template_and_static_folders_are_top_level(offline_app: Quart) -> None:
+    assert Path(offline_app.template_folder or "") == ROOT / "templates"
+    assert Path(offline_app.static_folder or "") == ROOT / "static"
+    assert offline_app.config["SECRET_KEY"]
+
+
+def test_second_init_outside_testing_keeps_first_settings(
+    monkeypatch: pytest.MonkeyPatch,
+    offline_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    create_app(offline_settings)
+    monkeypatch.setenv("SUPERTOKENS_ENV", "production")
+    other = Settings(connection_uri=offline_settings.connection_uri, app_name="Ignored")
+
+    with caplog.at_level(logging.WARNING, logger="app.sdk.init"):
+        create_app(other)
+
+    assert Supertokens.get_instance().app_info.app_name == offline_settings.app_name
+    assert "already initialised" in caplog.text
+
+
+def test_tldextract_http_disabled(offline_app: Quart) -> None:
+    assert os.environ["SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP"]
