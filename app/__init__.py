@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from quart import Quart, Response
@@ -14,7 +13,6 @@ from app.sdk.init import init_supertokens, warm_jwks_cache
 from app.views import register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
-logger = logging.getLogger(__name__)
 
 
 def create_app(config: Settings | None = None) -> Quart:
