@@ -47,6 +47,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY_BYTES = 1 << 20
+DRAIN_LIMIT_BYTES = 8 << 20
 RESERVED_TENANT_IDS = frozenset({"recipe", "config", "users", "hello"})
 # The SDK fetches the JWKS without headers; health checks carry none either.
 OPEN_ROUTES = frozenset({"/", "/hello", "/.well-known/jwks.json"})
@@ -193,25 +194,28 @@ class LocalCoreApp:
 
 
 async def _read_body(scope: Scope, receive: Receive, headers: dict[str, bytes]) -> bytes:
+    """The request body; 413 beyond ``MAX_BODY_BYTES``.
+
+    An oversized body is still read (and dropped) up to ``DRAIN_LIMIT_BYTES`` before the 413,
+    so that a client that is still sending gets the answer instead of a connection reset.
+    """
     declared = headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise BadRequestError("Invalid Content-Length")
-        if int(declared) > MAX_BODY_BYTES:
-            raise PayloadTooLargeError(f"Request body larger than {MAX_BODY_BYTES} bytes")
+    if declared is not None and not declared.isdigit():
+        raise BadRequestError("Invalid Content-Length")
     chunks = []
     size = 0
-    while True:
+    while size <= DRAIN_LIMIT_BYTES:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLargeError(f"Request body larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
+        if size <= MAX_BODY_BYTES:
+            chunks.append(chunk)
         if not message.get("more_body", False):
             break
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"Request body larger than {MAX_BODY_BYTES} bytes")
     return b"".join(chunks)
 
 

@@ -1,0 +1,68 @@
+"""Raw CDI calls shared by the HTTP-level localcore tests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import httpx
+
+
+async def call(
+    http: httpx.AsyncClient, method: str, path: str, body: Any = None, **params: Any
+) -> dict[str, Any]:
+    """A CDI call that must answer 200 with JSON; returns the JSON."""
+    response = await http.request(method, path, json=body, params=params or None)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def create_session(
+    http: httpx.AsyncClient, user_id: str = "user-1", **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "userId": user_id,
+        "userDataInJWT": {},
+        "userDataInDatabase": {},
+        "useDynamicSigningKey": True,
+        "enableAntiCsrf": False,
+        **extra,
+    }
+    created = await call(http, "POST", "/public/recipe/session", body)
+    assert created["status"] == "OK"
+    return created
+
+
+async def refresh(http: httpx.AsyncClient, refresh_token: str, **extra: Any) -> dict[str, Any]:
+    body = {"refreshToken": refresh_token, "enableAntiCsrf": False, **extra}
+    return await call(http, "POST", "/recipe/session/refresh", body)
+
+
+async def verify(
+    http: httpx.AsyncClient, access_token: str, *, check_database: bool = False
+) -> dict[str, Any]:
+    body = {
+        "accessToken": access_token,
+        "doAntiCsrfCheck": False,
+        "enableAntiCsrf": False,
+        "checkDatabase": check_database,
+    }
+    return await call(http, "POST", "/recipe/session/verify", body)
+
+
+def tokens(response: dict[str, Any]) -> tuple[str, str]:
+    """(access token, refresh token) of a create or refresh response."""
+    return response["accessToken"]["token"], response["refreshToken"]["token"]
+
+
+def jwt_part(token: str, index: int) -> dict[str, Any]:
+    part = token.split(".")[index]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
