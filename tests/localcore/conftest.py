@@ -120,9 +120,13 @@ def init_sdk(
 
 @pytest.fixture
 def sdk_factory() -> Iterator[Callable[..., SdkApp]]:
-    """Initialise the SDK against a given core app (reset afterwards)."""
-    reset_sdk()
-    yield init_sdk
+    """Initialise the SDK against a given core app; each call starts from a reset SDK."""
+
+    def reset_and_init(connection_uri: str, **options: Any) -> SdkApp:
+        reset_sdk()
+        return init_sdk(connection_uri, **options)
+
+    yield reset_and_init
     reset_sdk()
 
 
