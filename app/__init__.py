@@ -7,9 +7,12 @@ from pathlib import Path
 from quart import Quart, Response
 
 from app.config import Settings
+from app.errors import install_error_pages
+from app.guard import install_guard
 from app.sdk import init_app as init_supertokens_hooks
 from app.sdk.framework import close_core_client
 from app.sdk.init import init_supertokens, warm_jwks_cache
+from app.security import install_cross_origin_protection, origin_of
 from app.views import register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +31,9 @@ def create_app(config: Settings | None = None) -> Quart:
 
     init_supertokens(settings)
     init_supertokens_hooks(app, serve_auth_api=settings.serve_auth_api)
+    install_cross_origin_protection(app, trusted_origins=[origin_of(settings.website_domain)])
+    install_guard(app)
+    install_error_pages(app)
     app.before_serving(warm_jwks_cache)
     app.after_serving(close_core_client)
 

@@ -55,6 +55,8 @@ class Settings:
     serve_auth_api: bool = True
     app_name: str = "SuperTokens Quart SSR"
     core_timeout: float = 5.0
+    # Absolute session lifetime from sign-in, whatever the refreshes: the guard enforces it.
+    session_max_age: int = 7 * 24 * 3600
     email_sink: Path = Path("var/emails.jsonl")
     secret_key: str = field(default_factory=_random_secret_key, repr=False)
     app_env: AppEnv = "development"
@@ -115,6 +117,11 @@ class Settings:
             serve_auth_api=_parse_bool("SERVE_AUTH_API", get("SERVE_AUTH_API") or "1"),
             app_name=get("APP_NAME") or cls.app_name,
             core_timeout=_parse_seconds("CORE_TIMEOUT", get("CORE_TIMEOUT") or "5"),
+            session_max_age=int(
+                _parse_seconds(
+                    "SESSION_MAX_AGE", get("SESSION_MAX_AGE") or str(cls.session_max_age)
+                )
+            ),
             email_sink=Path(get("EMAIL_SINK") or "var/emails.jsonl"),
             secret_key=secret_key,
             app_env=app_env,

@@ -7,8 +7,10 @@ Modelled on django-htmx's `HtmxDetails`: headers are read lazily, and the one UR
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
-from quart import Request, Response
+from jinja2_fragments.quart import render_block
+from quart import Request, Response, render_template, request
 
 from app.security import path_from_same_origin_url
 
@@ -65,4 +67,31 @@ def client_redirect(location: str, status: int = 401) -> Response:
     """Ask htmx to navigate the whole window to `location` (an `HX-Redirect`, never a 3xx)."""
     response = Response("", status=status)
     response.headers["HX-Redirect"] = location
+    return response
+
+
+async def render(
+    template: str, fragment: str | None = None, status: int = 200, **context: Any
+) -> Response:
+    """Render `template`, or only its block `fragment` when htmx asked for a fragment swap.
+
+    A page and its fragment come from one template, so they cannot drift apart. Responses that
+    differ by `HX-Request` say so in `Vary`.
+    """
+    if fragment is not None and HtmxDetails(request).wants_fragment:
+        body = await render_block(template, fragment, **context)
+    else:
+        body = await render_template(template, **context)
+    response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    if fragment is not None:
+        response.vary.add("HX-Request")
+    return response
+
+
+def redirect_to(location: str) -> Response:
+    """After a successful form post: `HX-Redirect` for htmx (whole-window), else a 303."""
+    if HtmxDetails(request).is_xhr:
+        return client_redirect(location, status=200)
+    response = Response("", status=303)
+    response.headers["Location"] = location
     return response

@@ -33,6 +33,7 @@ from supertokens_python.recipe.emailverification.types import VerificationEmailT
 from app.config import Settings
 from app.sdk.email import EmailSink, PasswordResetEmailService, VerificationEmailService
 from app.sdk.framework import install_sdk_patches
+from app.sdk.session_payload import stamp_new_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def init_supertokens(settings: Settings) -> None:
                 cookie_domain=settings.cookie_domain,
                 older_cookie_domain=settings.older_cookie_domain,
                 anti_csrf=settings.anti_csrf,
+                override=session.SessionOverrideConfig(functions=stamp_new_sessions),
             ),
             emailpassword.init(email_delivery=password_reset_delivery),
             emailverification.init(mode="OPTIONAL", email_delivery=verification_delivery),

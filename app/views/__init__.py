@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from quart import Quart
 
-from app.views import pages
+from app.views import auth, pages
 
 
 def register_blueprints(app: Quart) -> None:
+    app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)

@@ -134,11 +134,14 @@ def test_web_process_verifies_sessions_issued_by_api_process(
         domains = {cookie.name: cookie.domain for cookie in client.cookies.jar}
         assert domains["sAccessToken"] == domains["sRefreshToken"] == ".example.test"
 
-        # The page process has no auth API of its own...
-        assert client.post(f"{web}/auth/session/refresh").status_code == 404
+        # The page process has no auth API of its own (only the GET refresh hop for pages)...
+        assert client.post(f"{web}/auth/session/refresh").status_code == 405
         assert client.post(f"{web}/auth/signout").status_code == 404
         # ...but verifies the shared cookie on every render.
         assert client.get(f"{web}/whoami").json() == {"userId": user_id}
+        dashboard = client.get(f"{web}/dashboard")
+        assert dashboard.status_code == 200
+        assert user_id in dashboard.text
 
         refresh = client.post(f"{api}/auth/session/refresh")
         assert refresh.status_code == 200

@@ -116,16 +116,20 @@ async def test_refresh_api_not_served_when_disabled(offline_settings: Settings) 
     )
     client = create_app(settings).test_client()
 
-    for path in ("/auth/session/refresh", "/auth/signup", "/auth/signin", "/auth/signout"):
+    for path in ("/auth/signup", "/auth/signin", "/auth/signout"):
         response = await client.post(path, json={})
         assert response.status_code == 404, path
+    # Only the app's GET refresh hop lives at the refresh path; the SDK's POST API is not served.
+    assert (await client.post("/auth/session/refresh", json={})).status_code == 405
 
 
 async def test_sdk_only_answers_its_methods(offline_app: Quart) -> None:
-    # The refresh API is POST-only; a GET falls through to the app (no route here: 404).
+    # The refresh API is POST-only; a GET falls through to the app's server-side refresh hop,
+    # which finds no refresh token and sends the browser to sign in.
     response = await offline_app.test_client().get("/auth/session/refresh")
 
-    assert response.status_code == 404
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/login"
 
 
 async def test_supertokens_error_in_a_route_mapped_by_the_one_handler(offline_app: Quart) -> None:

@@ -1,0 +1,419 @@
+"""The shared server-side session guard: every protected render verifies the session here.
+
+`await verify_session(policy)` asks the SDK for the request's session (cookies only) and either
+returns it or raises a `GuardDecision`. `@guarded(...)` wraps a view with the same call. The guard
+only decides; `install_guard` registers the one handler that turns each decision into a response:
+
+- a session: the view renders (200);
+- TRY_REFRESH_TOKEN, or UNAUTHORISED while a token cookie is present: `RefreshRequired`
+  (303 to the refresh route for a page, 401 + `HX-Redirect` to it for htmx);
+- no session cookie at all, lifetime over, or a refresh loop: `LoginRequired` (the same, to login);
+- a claim validator fails: `ClaimFailed` (403 page or fragment, never a refresh);
+- the core is unreachable or failing: `CoreUnavailable` (503 page or fragment, never login).
+
+A 3xx is never sent to an htmx XHR: the browser would follow it and swap the login page into the
+fragment. History-restore requests are treated as full page loads (htmx ignores HX-* there).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote, unquote
+
+from quart import Quart, Response, g, request
+from quart.typing import ResponseReturnValue
+from supertokens_python.exceptions import SuperTokensError
+from supertokens_python.recipe.session import SessionContainer
+from supertokens_python.recipe.session.asyncio import get_session, revoke_session
+from supertokens_python.recipe.session.exceptions import (
+    InvalidClaimsError,
+    SuperTokensSessionError,
+    TryRefreshTokenError,
+    UnauthorisedError,
+)
+from supertokens_python.recipe.session.interfaces import SessionClaimValidator
+
+from app.errors import error_response
+from app.htmx import HtmxDetails, client_redirect
+from app.sdk.hooks import request_user_context
+from app.sdk.session_payload import AUTH_AT_CLAIM
+from app.sdk.wrappers import QuartRequest, QuartResponse
+from app.security import path_from_same_origin_url, safe_redirect_back
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ClaimOverride = Callable[
+    [list[SessionClaimValidator], SessionContainer, dict[str, Any]],
+    Awaitable[list[SessionClaimValidator]] | list[SessionClaimValidator],
+]
+
+ACCESS_TOKEN_COOKIE = "sAccessToken"  # noqa: S105 - a cookie name
+# Set by the server-side refresh route on success: "<epoch seconds>|<redirectBack>". A second
+# refresh demand for that same navigation within the window is a loop, not a reason to refresh.
+REFRESH_MARKER_COOKIE = "refreshed"
+REFRESH_LOOP_WINDOW = 30
+
+
+def remove_all_claim_validators(
+    validators: list[SessionClaimValidator], session: SessionContainer, user_context: dict[str, Any]
+) -> list[SessionClaimValidator]:
+    """A claim override that skips every global validator (as in the SuperTokens SSR doc)."""
+    return []
+
+
+def add_claim_validators(*extra: SessionClaimValidator) -> ClaimOverride:
+    """A claim override that keeps the global validators and adds `extra`."""
+
+    def override(
+        validators: list[SessionClaimValidator],
+        session: SessionContainer,
+        user_context: dict[str, Any],
+    ) -> list[SessionClaimValidator]:
+        return [*validators, *extra]
+
+    return override
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """What one route asks of the guard."""
+
+    required: bool = True
+    check_database: bool = False
+    claims: ClaimOverride | None = None
+    # Absolute session lifetime in seconds, counted from sign-in; None uses the app's setting.
+    max_age: int | None = None
+
+
+class GuardDecision(Exception):  # noqa: N818 - a decision, not an error
+    """The guard could not hand the view a session; the handler turns this into a response."""
+
+    def __init__(self, reason: str, mutators: Iterable[Any] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.mutators = list(mutators)
+
+
+class RefreshRequired(GuardDecision):
+    """The access token is expired or unusable but a refresh may still succeed."""
+
+
+class LoginRequired(GuardDecision):
+    """No session can be had without signing in."""
+
+    def __init__(self, reason: str, clear_cookies: bool = False, mutators: Iterable[Any] = ()):
+        super().__init__(reason, mutators)
+        self.clear_cookies = clear_cookies
+
+
+class ClaimFailed(GuardDecision):
+    """The session is valid but fails a claim validator (e.g. a missing role)."""
+
+    def __init__(self, claim_ids: list[str], mutators: Iterable[Any] = ()) -> None:
+        super().__init__("invalid claim: " + ", ".join(claim_ids), mutators)
+        self.claim_ids = claim_ids
+
+
+class CoreUnavailable(GuardDecision):
+    """The SuperTokens core could not be reached or failed; nobody is logged out for this."""
+
+
+@dataclass
+class GuardState:
+    """Per-request record of the guard's work, read by the response hooks."""
+
+    guarded: bool = False
+    session: SessionContainer | None = None
+    clear_refresh_marker: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def guard_state() -> GuardState:
+    state: GuardState | None = g.get("guard_state")
+    if state is None:
+        state = GuardState()
+        g.guard_state = state
+    return state
+
+
+def current_session() -> SessionContainer | None:
+    """The session the guard verified for this request, if any."""
+    return guard_state().session
+
+
+def _has_access_token_cookie() -> bool:
+    return bool(request.cookies.get(ACCESS_TOKEN_COOKIE))
+
+
+def _session_max_age(policy: SessionPolicy) -> int:
+    if policy.max_age is not None:
+        return policy.max_age
+    from quart import current_app
+
+    return int(current_app.config["SETTINGS"].session_max_age)
+
+
+async def verify_session(policy: SessionPolicy = SessionPolicy()) -> SessionContainer | None:
+    """Verify the request's session under `policy`; return it (or None when optional).
+
+    Raises a `GuardDecision` for every outcome that is not "render".
+    """
+    state = guard_state()
+    state.guarded = True
+    user_context = request_user_context()
+    try:
+        session = await get_session(
+            QuartRequest(request),
+            session_required=policy.required,
+            check_database=policy.check_database,
+            override_global_claim_validators=policy.claims,
+            user_context=user_context,
+        )
+    except TryRefreshTokenError as err:
+        raise _refresh_or_break_loop(err.response_mutators) from None
+    except UnauthorisedError as err:
+        if _has_access_token_cookie():
+            # A revoked session whose token cookie is still here: the refresh fails and clears it.
+            raise _refresh_or_break_loop(err.response_mutators) from None
+        raise LoginRequired("no session", mutators=err.response_mutators) from None
+    except InvalidClaimsError as err:
+        claim_ids = [str(e.id_) for e in err.payload or []]
+        raise ClaimFailed(claim_ids, err.response_mutators) from None
+    except SuperTokensSessionError as err:
+        raise _refresh_or_break_loop(err.response_mutators) from None
+    except SuperTokensError:
+        logger.exception("session verification failed inside the SDK")
+        raise CoreUnavailable("sdk error") from None
+    except Exception:
+        # The SDK raises plain exceptions when the core is unreachable or answers non-2xx.
+        logger.exception("session verification could not reach the core")
+        raise CoreUnavailable("core unavailable") from None
+
+    if session is None:
+        if policy.required:  # pragma: no cover - the SDK raises instead
+            raise LoginRequired("no session")
+        return None
+
+    await _enforce_absolute_lifetime(session, policy, user_context)
+    state.session = session
+    if request.cookies.get(REFRESH_MARKER_COOKIE):
+        state.clear_refresh_marker = True
+    return session
+
+
+async def _enforce_absolute_lifetime(
+    session: SessionContainer, policy: SessionPolicy, user_context: dict[str, Any]
+) -> None:
+    auth_at = session.get_access_token_payload(user_context).get(AUTH_AT_CLAIM)
+    too_old = (
+        not isinstance(auth_at, int | float)
+        or isinstance(auth_at, bool)
+        or time.time() - auth_at > _session_max_age(policy)
+    )
+    if too_old:
+        # Fail closed: a session without a sign-in time is treated as over its lifetime.
+        await revoke_session(session.get_handle(), user_context)
+        guard_state().session = None
+        raise LoginRequired("session lifetime over", clear_cookies=True)
+
+
+def _refresh_or_break_loop(mutators: Iterable[Any]) -> GuardDecision:
+    """A refresh demand, unless a refresh just sent this very navigation here (a loop)."""
+    marker = parse_refresh_marker(request.cookies.get(REFRESH_MARKER_COOKIE))
+    if marker is not None:
+        refreshed_at, target = marker
+        if time.time() - refreshed_at < REFRESH_LOOP_WINDOW and target == current_location():
+            logger.error(
+                "refresh loop broken: %s still needs a refresh right after a successful one",
+                target,
+            )
+            return LoginRequired("refresh loop", clear_cookies=True, mutators=mutators)
+    return RefreshRequired("refresh needed", mutators)
+
+
+def current_location() -> str:
+    """Path and query of the current request (what a full-page refresh returns to)."""
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def return_location(htmx: HtmxDetails) -> str:
+    """Where the user should come back to after a refresh or sign-in, already validated.
+
+    A full page returns to itself. An htmx XHR returns to the page it was made from:
+    `HX-Current-URL` (same origin only), else the Referer's path (same origin only), else `/`.
+    """
+    if not htmx.is_xhr:
+        return safe_redirect_back(current_location())
+    candidate = htmx.current_url_abs_path
+    if candidate is None:
+        candidate = path_from_same_origin_url(
+            request.headers.get("Referer"), request.host_url.rstrip("/")
+        )
+    return safe_redirect_back(candidate)
+
+
+def refresh_url(redirect_back: str) -> str:
+    return "/auth/session/refresh?redirectBack=" + quote(safe_redirect_back(redirect_back), safe="")
+
+
+def login_url(redirect_back: str) -> str:
+    target = safe_redirect_back(redirect_back)
+    return "/login" if target == "/" else "/login?redirectBack=" + quote(target, safe="")
+
+
+def redirect_response(location: str, htmx: HtmxDetails) -> Response:
+    """303 for a page load; 401 + `HX-Redirect` for an htmx XHR (never a 3xx there)."""
+    if htmx.is_xhr:
+        return client_redirect(location, status=401)
+    response = Response("", status=303)
+    response.headers["Location"] = location
+    return response
+
+
+def guarded(
+    required: bool = True,
+    check_database: bool = False,
+    claims: ClaimOverride | None = None,
+    max_age: int | None = None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Decorate a view so it runs only after the guard verified the session under this policy."""
+    policy = SessionPolicy(required, check_database, claims, max_age)
+
+    def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            await verify_session(policy)
+            return await view(*args, **kwargs)
+
+        wrapper.session_policy = policy  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+async def handle_guard_decision(decision: GuardDecision) -> ResponseReturnValue:
+    """The one place where a guard decision becomes a response."""
+    htmx = HtmxDetails(request)
+    response: Response
+    if isinstance(decision, RefreshRequired):
+        response = redirect_response(refresh_url(return_location(htmx)), htmx)
+    elif isinstance(decision, LoginRequired):
+        response = redirect_response(login_url(return_location(htmx)), htmx)
+        if decision.clear_cookies:
+            clear_session_cookies(response)
+    elif isinstance(decision, ClaimFailed):
+        names = ", ".join(decision.claim_ids) or "a required claim"
+        response = await error_response(
+            403, f"Your session lacks {names}.", claim=", ".join(decision.claim_ids)
+        )
+    else:
+        response = await error_response(
+            503,
+            "The sign-in service is unavailable. Please try again in a moment.",
+            retry_url=return_location(htmx),
+        )
+        response.headers["Retry-After"] = "5"
+    apply_mutators(response, decision.mutators)
+    return response
+
+
+def _mark_guarded_response(response: Response) -> Response:
+    state = g.get("guard_state")
+    if state is None or not state.guarded:
+        return response
+    response.headers["Cache-Control"] = "no-store, private"
+    vary = {v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+    response.headers["Vary"] = ", ".join(sorted(vary | {"Cookie", "HX-Request"}))
+    if state.clear_refresh_marker:
+        response.delete_cookie(REFRESH_MARKER_COOKIE, path="/")
+    return response
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """Who the verified session belongs to, read from its access-token payload (no core call)."""
+
+    user_id: str
+    session_handle: str
+    email: str
+    display_name: str
+    roles: tuple[str, ...]
+    email_verified: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @classmethod
+    def from_session(cls, session: SessionContainer) -> CurrentUser:
+        payload = session.get_access_token_payload()
+        email = str(payload.get("email") or "")
+        roles = payload.get("st-role", {}).get("v") or []
+        return cls(
+            user_id=session.get_user_id(),
+            session_handle=session.get_handle(),
+            email=email,
+            display_name=str(payload.get("name") or email or session.get_user_id()),
+            roles=tuple(str(r) for r in roles),
+            email_verified=bool(payload.get("st-ev", {}).get("v")),
+        )
+
+
+def current_user() -> CurrentUser | None:
+    session = current_session()
+    return CurrentUser.from_session(session) if session is not None else None
+
+
+async def _template_context() -> dict[str, Any]:
+    user = current_user()
+    return {"current_user": user, "is_admin": bool(user and user.is_admin)}
+
+
+def install_guard(app: Quart) -> None:
+    """Register the decision handler, the response hook and the template's `current_user`."""
+    app.register_error_handler(GuardDecision, handle_guard_decision)
+    app.after_request(_mark_guarded_response)
+    app.context_processor(_template_context)
+
+
+def refresh_marker_value(redirect_back: str) -> str:
+    return quote(f"{int(time.time())}|{redirect_back}", safe="")
+
+
+def parse_refresh_marker(value: str | None) -> tuple[int, str] | None:
+    if not value:
+        return None
+    refreshed_at, _, target = unquote(value).partition("|")
+    return (int(refreshed_at), target) if refreshed_at.isdigit() else None
+
+
+def apply_mutators(response: Response, mutators: Iterable[Any]) -> None:
+    """Run SDK response mutators (cookie clears, front-token) carried by an SDK error."""
+    wrapped = QuartResponse(response)
+    for mutator in mutators:
+        mutator(wrapped, request_user_context())
+
+
+def clear_session_cookies(response: Response) -> None:
+    """Clear the session's cookies and front-token exactly as the SDK does on UNAUTHORISED."""
+    from supertokens_python.recipe.session.cookie_and_header import (
+        clear_session_from_all_token_transfer_methods,
+    )
+    from supertokens_python.recipe.session.recipe import SessionRecipe
+
+    clear_session_from_all_token_transfer_methods(
+        QuartResponse(response),
+        SessionRecipe.get_instance(),
+        QuartRequest(request),
+        request_user_context(),
+    )
+    response.delete_cookie(REFRESH_MARKER_COOKIE, path="/")

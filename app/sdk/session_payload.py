@@ -1,0 +1,53 @@
+"""What every new session carries in its access token, however it was created.
+
+The SDK's own sign-in/up APIs and the app's form views both end in `create_new_session`, so the
+override here is the one place that stamps:
+- `authAt`: the sign-in time (epoch seconds). The core keeps the payload through refreshes, and the
+  guard enforces the absolute session lifetime from it (a session without it is refused).
+- `email`: shown in the page header without a core call per render.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from supertokens_python.asyncio import get_user
+from supertokens_python.recipe.session.interfaces import RecipeInterface, SessionContainer
+from supertokens_python.types import RecipeUserId
+
+AUTH_AT_CLAIM = "authAt"
+EMAIL_CLAIM = "email"
+
+
+def stamp_new_sessions(original: RecipeInterface) -> RecipeInterface:
+    """A Session recipe override adding `authAt` and `email` to each new access-token payload."""
+    create_new_session = original.create_new_session
+
+    async def create_stamped_session(
+        user_id: str,
+        recipe_user_id: RecipeUserId,
+        access_token_payload: dict[str, Any] | None,
+        session_data_in_database: dict[str, Any] | None,
+        disable_anti_csrf: bool | None,
+        tenant_id: str,
+        user_context: dict[str, Any],
+    ) -> SessionContainer:
+        payload = dict(access_token_payload or {})
+        payload.setdefault(AUTH_AT_CLAIM, int(time.time()))
+        if EMAIL_CLAIM not in payload:
+            user = await get_user(recipe_user_id.get_as_string(), user_context)
+            if user is not None and user.emails:
+                payload[EMAIL_CLAIM] = user.emails[0]
+        return await create_new_session(
+            user_id,
+            recipe_user_id,
+            payload,
+            session_data_in_database,
+            disable_anti_csrf,
+            tenant_id,
+            user_context,
+        )
+
+    original.create_new_session = create_stamped_session  # type: ignore[method-assign]
+    return original

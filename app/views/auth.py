@@ -1,0 +1,226 @@
+"""Sign-in, sign-up, sign-out and the server-side refresh hop.
+
+These pages are public and never guarded, so a failed refresh always has somewhere to land.
+Forms post here (not to the SDK's JSON API) and the session is created with cookies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quart import Blueprint, Response, current_app, request
+from supertokens_python.exceptions import SuperTokensError
+from supertokens_python.recipe.emailpassword.asyncio import sign_in, sign_up
+from supertokens_python.recipe.emailpassword.interfaces import (
+    EmailAlreadyExistsError,
+    SignInOkResult,
+    SignUpOkResult,
+)
+from supertokens_python.recipe.session.asyncio import (
+    create_new_session,
+    get_session,
+    refresh_session,
+    revoke_session,
+)
+from supertokens_python.recipe.session.exceptions import (
+    ClearDuplicateSessionCookiesError,
+    TokenTheftError,
+    TryRefreshTokenError,
+    UnauthorisedError,
+)
+
+from app.errors import error_response
+from app.forms import FormResult, credentials_form, read_form
+from app.guard import (
+    REFRESH_MARKER_COOKIE,
+    apply_mutators,
+    clear_session_cookies,
+    login_url,
+    refresh_marker_value,
+)
+from app.htmx import redirect_to, render
+from app.sdk.hooks import request_user_context
+from app.sdk.session_payload import EMAIL_CLAIM
+from app.sdk.wrappers import QuartRequest
+from app.security import safe_redirect_back
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+TENANT = "public"
+
+
+async def _signed_in() -> bool:
+    """Whether the request already carries a valid session (no refresh attempted here)."""
+    try:
+        session = await get_session(
+            QuartRequest(request),
+            session_required=False,
+            override_global_claim_validators=lambda *_: [],
+            user_context=request_user_context(),
+        )
+    except (SuperTokensError, TryRefreshTokenError):
+        return False
+    except Exception:
+        return False
+    return session is not None
+
+
+def _redirect_back_from(source: dict[str, str] | Any) -> str:
+    return safe_redirect_back(source.get("redirectBack"), default="/dashboard")
+
+
+async def _credentials_page(
+    template: str, form: FormResult, redirect_back: str, status: int = 200
+) -> Response:
+    return await render(
+        template,
+        "auth_form",
+        status=status,
+        form=form,
+        redirect_back=redirect_back,
+    )
+
+
+async def _start_session(recipe_user_id: Any, email: str) -> None:
+    """Create the session with cookies (app/sdk/session_payload.py stamps the sign-in time)."""
+    await create_new_session(
+        QuartRequest(request),
+        TENANT,
+        recipe_user_id,
+        access_token_payload={EMAIL_CLAIM: email},
+        user_context=request_user_context(),
+    )
+
+
+@bp.get("/login")
+async def login_page() -> Response:
+    """The sign-in form; a signed-in user goes straight to where they were going."""
+    redirect_back = _redirect_back_from(request.args)
+    if await _signed_in():
+        return redirect_to(redirect_back)
+    return await _credentials_page("auth/login.html", FormResult(), redirect_back)
+
+
+@bp.post("/login")
+async def login_submit() -> Response:
+    """Check the credentials and start a session, or re-render the form with inline errors."""
+    fields = await read_form()
+    redirect_back = _redirect_back_from(fields)
+    form = credentials_form(fields, new_account=False)
+    if form.ok:
+        result = await sign_in(
+            TENANT, form.values["email"], fields["password"], None, request_user_context()
+        )
+        if isinstance(result, SignInOkResult):
+            await _start_session(result.recipe_user_id, form.values["email"])
+            return redirect_to(redirect_back)
+        form.errors["form"] = "Incorrect email or password."
+    return await _credentials_page("auth/login.html", form, redirect_back, status=422)
+
+
+@bp.get("/signup")
+async def signup_page() -> Response:
+    """The sign-up form; a signed-in user goes to the dashboard."""
+    redirect_back = _redirect_back_from(request.args)
+    if await _signed_in():
+        return redirect_to(redirect_back)
+    return await _credentials_page("auth/signup.html", FormResult(), redirect_back)
+
+
+@bp.post("/signup")
+async def signup_submit() -> Response:
+    """Create the account and start a session, or re-render the form with inline errors."""
+    fields = await read_form()
+    redirect_back = _redirect_back_from(fields)
+    form = credentials_form(fields, new_account=True)
+    if form.ok:
+        result = await sign_up(
+            TENANT, form.values["email"], fields["password"], None, request_user_context()
+        )
+        if isinstance(result, SignUpOkResult):
+            await _start_session(result.recipe_user_id, form.values["email"])
+            return redirect_to(redirect_back)
+        if isinstance(result, EmailAlreadyExistsError):
+            # The SDK's own sign-up API reveals this too; saying so is no new leak.
+            form.errors["email"] = "An account with this email already exists. Sign in instead?"
+        else:
+            form.errors["form"] = "The account could not be created."
+    return await _credentials_page("auth/signup.html", form, redirect_back, status=422)
+
+
+@bp.post("/logout")
+async def logout() -> Response:
+    """Revoke the session, clear its cookies and the site's data, and go to the sign-in page."""
+    response = redirect_to("/login")
+    try:
+        session = await get_session(
+            QuartRequest(request),
+            session_required=False,
+            override_global_claim_validators=lambda *_: [],
+            user_context=request_user_context(),
+        )
+        if session is not None:
+            await revoke_session(session.get_handle(), request_user_context())
+    except (SuperTokensError, Exception):  # noqa: BLE001 - signing out must always clear cookies
+        logger.info("sign-out without a verifiable session; clearing cookies only")
+    clear_session_cookies(response)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.get("/auth/session/refresh")
+async def refresh() -> Response:
+    """The server-side refresh hop for full page loads (the refresh cookie is only sent here).
+
+    Success: 303 back to `redirectBack` with rotated cookies. Failure (expired, revoked, theft):
+    cookies cleared, 303 to the sign-in page. The SDK's POST API at this path is separate.
+    """
+    target = safe_redirect_back(request.args.get("redirectBack"))
+    if current_app.config["SETTINGS"].anti_csrf == "VIA_CUSTOM_HEADER":
+        # A plain GET cannot carry the custom header; the browser SDK refreshes instead.
+        return await render("refresh.html", redirect_back=target)
+    try:
+        await refresh_session(QuartRequest(request), request_user_context())
+    except ClearDuplicateSessionCookiesError as err:
+        response = redirect_to(target)
+        apply_mutators(response, err.response_mutators)
+        return response
+    except TokenTheftError as err:
+        logger.warning("refresh token reuse: session %s revoked", err.session_handle)
+        await revoke_session(err.session_handle, request_user_context())
+        return _refresh_failed(target, err.response_mutators)
+    except UnauthorisedError as err:
+        return _refresh_failed(target, err.response_mutators)
+    except SuperTokensError:
+        logger.exception("refresh failed inside the SDK")
+        return _refresh_failed(target, [])
+    except Exception:
+        logger.exception("refresh could not reach the core")
+        response = await error_response(
+            503,
+            "The sign-in service is unavailable. Please try again in a moment.",
+            retry_url=target,
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+    response = redirect_to(target)
+    response.set_cookie(
+        REFRESH_MARKER_COOKIE,
+        refresh_marker_value(target),
+        max_age=60,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SETTINGS"].secure_cookies,
+    )
+    return response
+
+
+def _refresh_failed(target: str, mutators: list[Any]) -> Response:
+    response = redirect_to(login_url(target))
+    apply_mutators(response, mutators)
+    clear_session_cookies(response)
+    return response
