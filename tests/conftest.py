@@ -1,16 +1,19 @@
-"""Fixtures shared by the whole suite: a running local core, and a fresh core app per test."""
+"""Fixtures shared by the whole suite: a running local core, a fresh core app per test, the app."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from quart import Quart
+from quart.testing import QuartClient
 
+from app.config import Settings
 from tests.servers import ServerProcess, free_port, localcore_process
 
 # Set before any test imports the SDK: no HTTP to the public-suffix list, and SDK resets allowed.
@@ -66,3 +69,42 @@ def core_app(localcore: RunningCore) -> Iterator[str]:
     uri = localcore.new_app()
     yield uri
     localcore.remove_app(uri)
+
+
+@pytest.fixture(name="email_sink")
+def _email_sink(tmp_path: Path) -> Path:
+    return tmp_path / "emails.jsonl"
+
+
+@pytest.fixture(name="settings")
+def _settings(core_app: str, email_sink: Path) -> Settings:
+    """Local defaults, pointed at this test's own core app."""
+    return Settings(connection_uri=core_app, email_sink=email_sink)
+
+
+@pytest.fixture(name="app")
+async def _app(settings: Settings) -> AsyncIterator[Quart]:
+    """The app, started (before_serving) and stopped (after_serving) around the test."""
+    from app import create_app
+
+    app = create_app(settings)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture(name="client")
+def _client(app: Quart) -> QuartClient:
+    return app.test_client()
+
+
+@pytest.fixture(name="offline_settings")
+def _offline_settings(email_sink: Path) -> Settings:
+    """Settings whose core URL has nothing listening: for tests that must not reach a core."""
+    return Settings(connection_uri=f"http://127.0.0.1:{free_port()}", email_sink=email_sink)
+
+
+@pytest.fixture(name="offline_app")
+def _offline_app(offline_settings: Settings) -> Quart:
+    from app import create_app
+
+    return create_app(offline_settings)
