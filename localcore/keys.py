@@ -37,6 +37,10 @@ class SigningKey:
     private_key: rsa.RSAPrivateKey
     created_at: int
     retired_at: int | None  # None for the static key
+    public_key: rsa.RSAPublicKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "public_key", self.private_key.public_key())
 
     @property
     def is_dynamic(self) -> bool:
@@ -46,7 +50,7 @@ class SigningKey:
         return self.retired_at is None or self.retired_at + config.access_token_validity_ms > now
 
     def jwk(self) -> dict[str, str]:
-        numbers = self.private_key.public_key().public_numbers()
+        numbers = self.public_key.public_numbers()
         return {
             "kty": "RSA",
             "kid": self.kid,

@@ -19,14 +19,17 @@ import binascii
 import hashlib
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from localcore.clock import now_ms
 from localcore.keys import SigningKey
 
 PROTECTED_CLAIMS = frozenset(
@@ -43,6 +46,7 @@ PROTECTED_CLAIMS = frozenset(
         "stt",
     }
 )
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 REFRESH_TOKEN_SUFFIX = ".lc1"  # noqa: S105 (a format marker, not a secret)
 
 
@@ -72,6 +76,14 @@ class AccessTokenClaims:
     anti_csrf_token: str | None
 
 
+def _base64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _json_base64url(value: dict[str, Any]) -> str:
+    return _base64url(json.dumps(value, separators=(",", ":")).encode())
+
+
 def sign_access_token(
     key: SigningKey,
     claims: AccessTokenClaims,
@@ -92,9 +104,10 @@ def sign_access_token(
         "parentRefreshTokenHash1": claims.parent_refresh_token_hash1,
         "antiCsrfToken": claims.anti_csrf_token,
     }
-    return jwt.encode(
-        payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, "version": "5"}
-    )
+    header = {"alg": "RS256", "typ": "JWT", "kid": key.kid, "version": "5"}
+    signing_input = f"{_json_base64url(header)}.{_json_base64url(payload)}"
+    signature = key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_base64url(signature)}"
 
 
 class InvalidAccessTokenError(Exception):
@@ -105,36 +118,75 @@ class ExpiredAccessTokenError(InvalidAccessTokenError):
     pass
 
 
-def unverified_kid(token: str) -> str:
+@dataclass(frozen=True)
+class ParsedAccessToken:
+    """An access token split into its parts; nothing verified yet."""
+
+    kid: str
+    signing_input: bytes
+    signature: bytes
+    payload_segment: str
+
+
+def _decode_segment(segment: str) -> bytes:
+    if not _BASE64URL.fullmatch(segment):
+        raise InvalidAccessTokenError("malformed token segment")
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as error:
-        raise InvalidAccessTokenError(str(error)) from None
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidAccessTokenError("malformed token segment") from None
+
+
+def _decode_json_segment(segment: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_decode_segment(segment))
+    except ValueError:
+        raise InvalidAccessTokenError("malformed token segment") from None
+    if not isinstance(value, dict):
+        raise InvalidAccessTokenError("malformed token segment")
+    return value
+
+
+def parse_access_token(token: str) -> ParsedAccessToken:
+    """Split a v5 token and check its header (RS256, typ JWT, version 5, a kid)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidAccessTokenError("not a JWT")
+    header = _decode_json_segment(parts[0])
     kid = header.get("kid")
-    if not isinstance(kid, str) or str(header.get("version")) != "5":
-        raise InvalidAccessTokenError("not a v5 access token")
-    return kid
+    if (
+        header.get("alg") != "RS256"
+        or header.get("typ") != "JWT"
+        or str(header.get("version")) != "5"
+        or not isinstance(kid, str)
+    ):
+        raise InvalidAccessTokenError("not a v5 RS256 access token")
+    signing_input = f"{parts[0]}.{parts[1]}".encode()
+    return ParsedAccessToken(kid, signing_input, _decode_segment(parts[2]), parts[1])
 
 
-def decode_access_token(token: str, key: SigningKey, *, verify_expiry: bool) -> dict[str, Any]:
+def decode_access_token(
+    token: ParsedAccessToken, key: SigningKey, *, verify_expiry: bool
+) -> dict[str, Any]:
     """The verified payload, with the session fields type-checked."""
     try:
-        payload: dict[str, Any] = jwt.decode(
-            token,
-            key.private_key.public_key(),
-            algorithms=["RS256"],
-            options={"verify_exp": verify_expiry, "require": ["exp", "iat"]},
+        key.public_key.verify(
+            token.signature, token.signing_input, padding.PKCS1v15(), hashes.SHA256()
         )
-    except jwt.ExpiredSignatureError:
-        raise ExpiredAccessTokenError("access token expired") from None
-    except jwt.PyJWTError as error:
-        raise InvalidAccessTokenError(str(error)) from None
+    except InvalidSignature:
+        raise InvalidAccessTokenError("invalid signature") from None
+    payload = _decode_json_segment(token.payload_segment)
+    for name in ("exp", "iat"):
+        if not isinstance(payload.get(name), int) or isinstance(payload[name], bool):
+            raise InvalidAccessTokenError(f"access token lacks {name}")
     for name in ("sub", "rsub", "tId", "sessionHandle", "refreshTokenHash1"):
         if not isinstance(payload.get(name), str):
             raise InvalidAccessTokenError(f"access token lacks {name}")
     for name in ("parentRefreshTokenHash1", "antiCsrfToken"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
             raise InvalidAccessTokenError(f"access token has a malformed {name}")
+    if verify_expiry and payload["exp"] * 1000 <= now_ms():
+        raise ExpiredAccessTokenError("access token expired")
     return payload
 
 

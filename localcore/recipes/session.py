@@ -48,10 +48,10 @@ from localcore.tokens import (
     RefreshTokenPayload,
     custom_claims,
     decode_access_token,
+    parse_access_token,
     refresh_hash2,
     sha256_hex,
     sign_access_token,
-    unverified_kid,
 )
 
 SIBLING_GRACE_MS = 30_000
@@ -261,11 +261,11 @@ def _verified_payload(
     ctx: RequestContext, access_token: str, *, verify_expiry: bool
 ) -> tuple[dict[str, Any], bool]:
     """The token's payload, and whether a dynamic key signed it."""
-    kid = unverified_kid(access_token)
-    key = ctx.core.keys.verification_key(ctx.app_id, kid, ctx.app.config)
+    parsed = parse_access_token(access_token)
+    key = ctx.core.keys.verification_key(ctx.app_id, parsed.kid, ctx.app.config)
     if key is None:
         raise InvalidAccessTokenError("access token signed by an unknown key")
-    return decode_access_token(access_token, key, verify_expiry=verify_expiry), key.is_dynamic
+    return decode_access_token(parsed, key, verify_expiry=verify_expiry), key.is_dynamic
 
 
 def _unauthorised(message: str) -> JsonObject:
