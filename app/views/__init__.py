@@ -1,12 +1,48 @@
-"""The app's blueprints, registered on the app by `register_blueprints`."""
+"""The app's blueprints, registered on the app by `register_blueprints`.
+
+`limit_form_input` is the request-size policy of the account, sessions and admin blueprints: the
+app-wide MAX_CONTENT_LENGTH is set in `create_app`, and these small forms allow far less.
+"""
 
 from __future__ import annotations
 
-from quart import Quart
+from quart import Blueprint, Quart, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.views import auth, pages
+from app.views import account, admin, auth, pages, sessions
+
+# Every form in these areas is a handful of short fields; 16 KiB is generous.
+MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_PARTS = 20
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def limit_form_input() -> None:
+    """Refuse oversized bodies (413 page or fragment) before any form is parsed.
+
+    A declared Content-Length is checked first; a body without one (chunked) is read, within the
+    app-wide MAX_CONTENT_LENGTH, and measured. Quart's urlencoded parser ignores
+    MAX_FORM_MEMORY_SIZE, hence the explicit check.
+    """
+    if request.method not in BODY_METHODS:
+        return
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        raise RequestEntityTooLarge()
+    request.max_form_memory_size = MAX_FORM_BYTES
+    request.max_form_parts = MAX_FORM_PARTS
+    if len(await request.get_data(cache=True)) > MAX_FORM_BYTES:
+        raise RequestEntityTooLarge()
+
+
+def _limited(blueprint: Blueprint) -> Blueprint:
+    """Add the size limit once (blueprints are module-level; apps are made once per test)."""
+    if limit_form_input not in blueprint.before_request_funcs.get(None, []):
+        blueprint.before_request(limit_form_input)
+    return blueprint
 
 
 def register_blueprints(app: Quart) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    for blueprint in (account.bp, sessions.bp, admin.bp):
+        app.register_blueprint(_limited(blueprint))

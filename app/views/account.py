@@ -1,0 +1,456 @@
+"""Accounts: password reset, email verification, and the signed-in user's `/account` page.
+
+Public pages (forgot/reset password, following a verification link) never say whether an email is
+registered: the forgot-password answer is the same for every well-formed address. The `/account`
+page and its forms are guarded with `check_database=True`, so a revoked session or a deleted user
+is sent to sign in again instead of editing an account that no longer exists.
+
+Profile data (display name, time zone) lives in UserMetadata; the display name is also merged into
+the access-token payload (`name`), which the page header reads without a core call per render.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import zoneinfo
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from quart import Blueprint, Response, request
+from supertokens_python.asyncio import get_user, list_users_by_account_info
+from supertokens_python.recipe.emailpassword.asyncio import (
+    reset_password_using_token,
+    send_reset_password_email,
+    update_email_or_password,
+    verify_credentials,
+)
+from supertokens_python.recipe.emailpassword.interfaces import (
+    PasswordPolicyViolationError,
+    SignInOkResult,
+    UpdateEmailOrPasswordOkResult,
+)
+from supertokens_python.recipe.emailverification import EmailVerificationClaim
+from supertokens_python.recipe.emailverification.asyncio import (
+    send_email_verification_email,
+    verify_email_using_token,
+)
+from supertokens_python.recipe.emailverification.interfaces import (
+    SendEmailVerificationEmailAlreadyVerifiedError,
+    VerifyEmailUsingTokenOkResult,
+)
+from supertokens_python.recipe.session import SessionContainer
+from supertokens_python.recipe.session.asyncio import (
+    get_all_session_handles_for_user,
+    revoke_session,
+)
+from supertokens_python.recipe.usermetadata.asyncio import (
+    get_user_metadata,
+    update_user_metadata,
+)
+from supertokens_python.types.base import AccountInfoInput
+
+from app.forms import (
+    FormResult,
+    email_error,
+    existing_password_error,
+    new_password_error,
+    normalise_email,
+    read_form,
+)
+from app.guard import (
+    CoreUnavailable,
+    GuardDecision,
+    LoginRequired,
+    SessionPolicy,
+    current_session,
+    guarded,
+    verify_session,
+)
+from app.htmx import render
+from app.sdk.hooks import request_user_context
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("account", __name__)
+
+TENANT = "public"
+# SDK tokens are ~128 URL-safe characters; anything far longer or odd never reaches the core.
+MAX_TOKEN_LENGTH = 512
+DISPLAY_NAME_MAX = 50
+DEFAULT_TIME_ZONE = "UTC"
+# Besides letters, digits, combining marks and spaces, a display name may use these.
+NAME_PUNCTUATION = frozenset(".,'’-_()&!?@")
+
+ACCOUNT_PAGE = "account/account.html"
+FORGOT_PAGE = "account/forgot_password.html"
+RESET_PAGE = "account/reset_password.html"
+VERIFY_PAGE = "account/verify_email.html"
+
+T = TypeVar("T")
+
+
+async def core_call(call: Awaitable[T]) -> T:
+    """Await an SDK call; a core failure becomes the guard's 503 page/fragment, never a 500."""
+    try:
+        return await call
+    except GuardDecision:
+        raise
+    except Exception:
+        logger.exception("a core call failed")
+        raise CoreUnavailable("core call failed") from None
+
+
+def plausible_token(token: str | None) -> bool:
+    """Whether a link token is worth asking the core about (short, printable ASCII, no spaces)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return False
+    return all(0x21 <= ord(ch) < 0x7F for ch in token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile validation
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Every IANA time zone name this system knows, sorted (for the select and for validation)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def display_name_error(name: str) -> str | None:
+    if not name:
+        return "Enter a display name."
+    if len(name) > DISPLAY_NAME_MAX:
+        return f"Use at most {DISPLAY_NAME_MAX} characters."
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category == "Cc" or ch == "\ufffd":
+            return "The name contains characters that cannot be used."
+        if not (category[0] in "LNM" or ch == " " or ch in NAME_PUNCTUATION):
+            return "Use letters, digits, spaces and basic punctuation (. , ' - _ ( ) & ! ? @)."
+    return None
+
+
+def time_zone_error(time_zone: str) -> str | None:
+    if time_zone not in time_zones():
+        return "Choose a time zone from the list."
+    return None
+
+
+def profile_form(fields: dict[str, str]) -> FormResult:
+    name = " ".join(fields.get("display_name", "").split())  # trim, collapse inner whitespace
+    time_zone = fields.get("time_zone", "").strip()
+    result = FormResult(values={"display_name": name, "time_zone": time_zone})
+    if error := display_name_error(name):
+        result.errors["display_name"] = error
+    if error := time_zone_error(time_zone):
+        result.errors["time_zone"] = error
+    return result
+
+
+@dataclass(frozen=True)
+class Profile:
+    display_name: str
+    time_zone: str
+
+    @property
+    def local_time(self) -> str:
+        try:
+            zone = zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+        return datetime.now(UTC).astimezone(zone).strftime("%H:%M")
+
+
+async def load_profile(user_id: str) -> Profile:
+    result = await core_call(get_user_metadata(user_id, request_user_context()))
+    metadata: dict[str, Any] = result.metadata or {}
+    name = metadata.get("displayName")
+    zone = metadata.get("timeZone")
+    return Profile(
+        display_name=name if isinstance(name, str) else "",
+        time_zone=zone if isinstance(zone, str) and zone in time_zones() else DEFAULT_TIME_ZONE,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Password reset (public)
+
+
+@bp.get("/forgot-password")
+async def forgot_password_page() -> Response:
+    """Ask for the email address to send a reset link to."""
+    return await render(FORGOT_PAGE, "forgot_form", form=FormResult())
+
+
+@bp.post("/forgot-password")
+async def forgot_password_submit() -> Response:
+    """Send a reset link if an account exists; the answer is the same either way."""
+    fields = await read_form()
+    email = normalise_email(fields.get("email", ""))
+    form = FormResult(values={"email": email})
+    if error := email_error(email):
+        form.errors["email"] = error
+        return await render(FORGOT_PAGE, "forgot_form", status=422, form=form)
+    await core_call(_send_reset_links(email))
+    return await render(FORGOT_PAGE, "forgot_form", form=form, sent=True)
+
+
+async def _send_reset_links(email: str) -> None:
+    user_context = request_user_context()
+    users = await list_users_by_account_info(
+        TENANT, AccountInfoInput(email=email), False, user_context
+    )
+    for user in users:
+        if any(
+            m.recipe_id == "emailpassword" and m.has_same_email_as(email)
+            for m in user.login_methods
+        ):
+            await send_reset_password_email(TENANT, user.id, email, user_context)
+
+
+@bp.get("/reset-password")
+async def reset_password_page() -> Response:
+    """The new-password form for the token in the emailed link."""
+    token = request.args.get("token", "")
+    return await render(
+        RESET_PAGE,
+        "reset_form",
+        form=FormResult(),
+        token=token,
+        token_invalid=not plausible_token(token),
+    )
+
+
+@bp.post("/reset-password")
+async def reset_password_submit() -> Response:
+    """Set the new password with the single-use token, or explain what is wrong inline."""
+    fields = await read_form()
+    token = fields.get("token", "")
+    password = fields.get("password", "")
+    form = FormResult()
+    if not plausible_token(token):
+        return await _reset_page(form, token, status=422, token_invalid=True)
+    if error := new_password_error(password):
+        form.errors["password"] = error
+    elif fields.get("password_confirm", "") != password:
+        form.errors["password_confirm"] = "The two passwords do not match."  # noqa: S105
+    if not form.ok:
+        return await _reset_page(form, token, status=422)
+
+    result = await core_call(
+        reset_password_using_token(TENANT, token, password, request_user_context())
+    )
+    if isinstance(result, UpdateEmailOrPasswordOkResult):
+        return await _reset_page(form, "", done=True)
+    if isinstance(result, PasswordPolicyViolationError):
+        form.errors["password"] = result.failure_reason
+        return await _reset_page(form, token, status=422)
+    # PasswordResetTokenInvalidError (expired, used, unknown) or UnknownUserIdError (deleted).
+    return await _reset_page(form, token, status=422, token_invalid=True)
+
+
+async def _reset_page(form: FormResult, token: str, status: int = 200, **context: Any) -> Response:
+    return await render(RESET_PAGE, "reset_form", status=status, form=form, token=token, **context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Email verification
+
+
+@bp.post("/verify-email/send")
+@guarded(check_database=True)
+async def verify_email_send() -> Response:
+    """Email a verification link to the signed-in user (from the dashboard or account page)."""
+    session = _session()
+    result = await core_call(
+        send_email_verification_email(
+            TENANT,
+            session.get_user_id(),
+            session.get_recipe_user_id(),
+            None,
+            request_user_context(),
+        )
+    )
+    if isinstance(result, SendEmailVerificationEmailAlreadyVerifiedError):
+        # The token's st-ev value was stale: refresh it so the badge is right from now on.
+        await core_call(session.fetch_and_set_claim(EmailVerificationClaim, request_user_context()))
+        return await _account_page("verification_card", verification="already")
+    return await _account_page("verification_card", verification="sent")
+
+
+@bp.get("/verify-email")
+async def verify_email() -> Response:
+    """Follow an emailed verification link; without a token, offer to send one."""
+    token = request.args.get("token")
+    if token is None:
+        session = await verify_session(SessionPolicy(required=False))
+        return await render(VERIFY_PAGE, outcome="no-token", signed_in=session is not None)
+    if not plausible_token(token):
+        return await render(VERIFY_PAGE, status=400, outcome="invalid", signed_in=False)
+    result = await core_call(verify_email_using_token(TENANT, token, True, request_user_context()))
+    session = await _optional_session()
+    if not isinstance(result, VerifyEmailUsingTokenOkResult):
+        return await render(
+            VERIFY_PAGE, status=400, outcome="invalid", signed_in=session is not None
+        )
+    if session is not None:
+        # The st-ev claim in this browser's access token still says "unverified": refetch it.
+        await core_call(session.fetch_and_set_claim(EmailVerificationClaim, request_user_context()))
+    return await render(VERIFY_PAGE, outcome="verified", signed_in=session is not None)
+
+
+async def _optional_session() -> SessionContainer | None:
+    """The request's session if it verifies as is; a needed refresh is not worth a detour here."""
+    try:
+        return await verify_session(SessionPolicy(required=False))
+    except GuardDecision:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The account page: profile, password, verification
+
+
+def _session() -> SessionContainer:
+    session = current_session()
+    assert session is not None, "a guarded view runs with a session"
+    return session
+
+
+async def _account_page(
+    fragment: str | None = None,
+    status: int = 200,
+    profile: FormResult | None = None,
+    password: FormResult | None = None,
+    **context: Any,
+) -> Response:
+    """The whole account page, or one of its cards (`fragment`) for an htmx request."""
+    session = _session()
+    if profile is None:
+        saved = await load_profile(session.get_user_id())
+        profile = FormResult(
+            values={"display_name": saved.display_name, "time_zone": saved.time_zone}
+        )
+    zone = profile.values.get("time_zone", DEFAULT_TIME_ZONE)
+    return await render(
+        ACCOUNT_PAGE,
+        fragment,
+        status=status,
+        profile=profile,
+        password_form=password or FormResult(),
+        time_zones=time_zones(),
+        local_time=Profile("", zone if zone in time_zones() else DEFAULT_TIME_ZONE).local_time,
+        **context,
+    )
+
+
+@bp.get("/account")
+@guarded(check_database=True)
+async def account() -> Response:
+    """Profile, password and email verification of the signed-in user."""
+    from app.views.sessions import remember_session_details
+
+    await remember_session_details(_session())
+    return await _account_page()
+
+
+@bp.post("/account/profile")
+@guarded(check_database=True)
+async def account_profile() -> Response:
+    """Save display name and time zone; htmx swaps the profile card, else the page re-renders."""
+    session = _session()
+    form = profile_form(await read_form())
+    if not form.ok:
+        return await _account_page("profile_card", status=422, profile=form)
+    user_context = request_user_context()
+    await core_call(
+        update_user_metadata(
+            session.get_user_id(),
+            {"displayName": form.values["display_name"], "timeZone": form.values["time_zone"]},
+            user_context,
+        )
+    )
+    # The header reads `name` from the access token: no core call per render.
+    await core_call(
+        session.merge_into_access_token_payload({"name": form.values["display_name"]}, user_context)
+    )
+    return await _account_page("profile_card", profile=form, profile_saved=True)
+
+
+@bp.post("/account/password")
+@guarded(check_database=True)
+async def account_password() -> Response:
+    """Change the password after checking the current one; sign out every other session."""
+    session = _session()
+    user_context = request_user_context()
+    fields = await read_form()
+    current = fields.get("current_password", "")
+    new = fields.get("new_password", "")
+    form = FormResult()
+    if existing_password_error(current):
+        form.errors["current_password"] = (
+            "Enter your current password." if not current else "Incorrect password."
+        )
+    if error := new_password_error(new):
+        form.errors["new_password"] = error
+    elif new == current:
+        form.errors["new_password"] = "Choose a password different from the current one."  # noqa: S105
+    if not form.ok:
+        return await _account_page("password_card", status=422, password=form)
+
+    user = await core_call(get_user(session.get_user_id(), user_context))
+    if user is None:
+        await core_call(revoke_session(session.get_handle(), user_context))
+        raise LoginRequired("account deleted", clear_cookies=True)
+    method = next(
+        (
+            m
+            for m in user.login_methods
+            if m.recipe_id == "emailpassword"
+            and m.recipe_user_id.get_as_string() == session.get_recipe_user_id().get_as_string()
+        ),
+        None,
+    )
+    if method is None or method.email is None:
+        form.errors["form"] = "This account has no password to change."
+        return await _account_page("password_card", status=422, password=form)
+
+    check = await core_call(verify_credentials(TENANT, method.email, current, user_context))
+    if not isinstance(check, SignInOkResult):
+        form.errors["current_password"] = "Incorrect password."  # noqa: S105
+        return await _account_page("password_card", status=422, password=form)
+    result = await core_call(
+        update_email_or_password(
+            session.get_recipe_user_id(),
+            password=new,
+            tenant_id_for_password_policy=TENANT,
+            user_context=user_context,
+        )
+    )
+    if isinstance(result, PasswordPolicyViolationError):
+        form.errors["new_password"] = result.failure_reason
+        return await _account_page("password_card", status=422, password=form)
+    if not isinstance(result, UpdateEmailOrPasswordOkResult):
+        form.errors["form"] = "The password could not be changed."
+        return await _account_page("password_card", status=422, password=form)
+
+    signed_out = await revoke_other_sessions(session)
+    return await _account_page("password_card", password_changed=True, signed_out=signed_out)
+
+
+async def revoke_other_sessions(session: SessionContainer) -> int:
+    """Revoke every session of the user except `session`; return how many were revoked."""
+    user_context = request_user_context()
+    handles = await core_call(
+        get_all_session_handles_for_user(session.get_user_id(), True, None, user_context)
+    )
+    revoked = 0
+    for handle in handles:
+        if handle != session.get_handle() and await core_call(revoke_session(handle, user_context)):
+            revoked += 1
+    return revoked
