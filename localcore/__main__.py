@@ -20,6 +20,7 @@ from pathlib import Path
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
+from localcore.clock import now_ms
 from localcore.config import CoreConfig
 from localcore.core import Apps, Core
 from localcore.errors import BadRequestError
@@ -65,6 +66,7 @@ def _bind_address(host: str, port: int) -> str:
 
 async def run(arguments: argparse.Namespace) -> None:
     database = Database(arguments.database)
+    database.prune_expired(now_ms())
     keys = KeyStore(database)
     core = Core(database, keys, Apps(database, keys, base_config(arguments)))
     api_keys = [key.strip() for key in arguments.api_keys.split(",") if key.strip()]

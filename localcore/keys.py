@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localcore.clock import now_ms
 from localcore.config import CoreConfig
+from localcore.errors import BadRequestError
 from localcore.storage import Database
 
 
@@ -133,7 +134,7 @@ class KeyStore:
             else:
                 key = SigningKey(f"s-{uuid.uuid4()}", private_key, now, None)
             if self._apps.get(app_id) is not app_keys:
-                raise LookupError(f"app {app_id} was removed")
+                raise BadRequestError(f"AppId or tenantId not found => {app_id}")
             pem = private_key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
