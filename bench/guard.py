@@ -1,0 +1,201 @@
+"""Benchmark the SSR guard (by hand, loopback only, bounded): `python bench/guard.py [seconds]`.
+
+Starts a local core and the app under Hypercorn (one worker) on free loopback ports, signs a user
+up, then alternates load on a protected Jinja page (`/dashboard`, guarded) and the same template
+rendered without the guard (`/bench/unprotected`), in the same run. Reports:
+- throughput of each and their ratio (target >= 0.92), printed as the last line;
+- guard CPU per render (process time inside `verify_session`; target median <= 0.25 ms);
+- core calls per steady-state render (target 0) and on the first render after a refresh (target 1);
+- the event loop's worst stall while serving (the JWKS is fetched off the loop at start-up).
+
+The served app is this file run with `serve PORT CORE_URI`: the real create_app() plus two
+bench-only routes, so the guard under test is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def serve(port: int, core_uri: str) -> None:
+    """Run the app with bench instrumentation (a child process of the benchmark)."""
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+    from quart import Response, jsonify
+    from supertokens_python.querier import Querier
+
+    import app.guard as guard
+    from app import create_app
+    from app.config import Settings
+    from app.htmx import render
+    from app.views import pages
+
+    stats: dict[str, Any] = {"guard_cpu_ns": [], "core_calls": 0, "max_loop_lag_ms": 0.0}
+
+    original_verify = guard.verify_session
+
+    async def timed_verify(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time_ns()
+        try:
+            return await original_verify(*args, **kwargs)
+        finally:
+            stats["guard_cpu_ns"].append(time.process_time_ns() - started)
+
+    guard.verify_session = timed_verify  # type: ignore[assignment]
+    app = create_app(Settings(connection_uri=core_uri, email_sink=Path("/tmp/bench-emails.jsonl")))
+    # After create_app, which installs the pooled client on the same method.
+    original_request = Querier.api_request
+
+    async def counted_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stats["core_calls"] += 1
+        return await original_request(self, *args, **kwargs)
+
+    Querier.api_request = counted_request  # type: ignore[method-assign]
+    card = pages.SessionCard("bench-user", "bench-handle", 3600, "2026-01-01T00:00:00+00:00", 0)
+
+    @app.get("/bench/unprotected")
+    async def unprotected() -> Response:
+        user = guard.CurrentUser("bench-user", "bench-handle", "b@example.test", "B", (), False)
+        return await render(
+            "pages/dashboard.html", "session_card", card=card, current_user=user, is_admin=False
+        )
+
+    @app.get("/bench/stats")
+    async def bench_stats() -> Response:
+        cpu = stats["guard_cpu_ns"]
+        return jsonify(
+            {
+                "renders": len(cpu),
+                "guard_cpu_median_ms": statistics.median(cpu) / 1e6 if cpu else None,
+                "guard_cpu_p99_ms": sorted(cpu)[int(len(cpu) * 0.99)] / 1e6 if cpu else None,
+                "core_calls": stats["core_calls"],
+                "max_loop_lag_ms": stats["max_loop_lag_ms"],
+            }
+        )
+
+    @app.post("/bench/reset")
+    async def bench_reset() -> Response:
+        stats["guard_cpu_ns"].clear()
+        stats["core_calls"] = 0
+        stats["max_loop_lag_ms"] = 0.0
+        return jsonify({})
+
+    async def watch_loop_lag() -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lag = (time.perf_counter() - started - 0.01) * 1000
+            stats["max_loop_lag_ms"] = max(stats["max_loop_lag_ms"], lag)
+
+    @app.before_serving
+    async def start_watch() -> None:
+        app.add_background_task(watch_loop_lag)
+
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    asyncio.run(hypercorn_serve(app, config))  # type: ignore[arg-type]
+
+
+async def load(url: str, cookies: Any, seconds: float, concurrency: int) -> int:
+    """Requests completed against `url` in `seconds` by `concurrency` keep-alive clients."""
+    import httpx
+
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        async with httpx.AsyncClient(cookies=cookies, follow_redirects=False) as client:
+            while time.perf_counter() < deadline:
+                response = await client.get(url)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{url} answered {response.status_code}")
+                done += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done
+
+
+async def run(seconds: float) -> None:
+    import httpx
+
+    from tests.servers import ServerProcess, free_port, localcore_process
+
+    workdir = Path("/tmp/bench-guard")
+    workdir.mkdir(exist_ok=True)
+    (workdir / "core.db").unlink(missing_ok=True)
+    core_port, app_port = free_port(), free_port()
+    core = localcore_process(core_port, workdir / "core.db").start()
+    core_uri = f"http://127.0.0.1:{core_port}"
+    app = ServerProcess(
+        [sys.executable, __file__, "serve", str(app_port), core_uri],
+        f"http://127.0.0.1:{app_port}/healthz",
+        env={"SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP": "1"},
+    ).start()
+    base = f"http://127.0.0.1:{app_port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            signup = await client.post(
+                "/signup", data={"email": "bench@example.test", "password": "bench-pass-1"}
+            )
+            assert signup.status_code == 303, signup.text
+            cookies = client.cookies
+            assert (await client.get("/dashboard")).status_code == 200
+            await client.post("/bench/reset")
+
+            rounds: dict[str, list[float]] = {"protected": [], "unprotected": []}
+            per_round = seconds / 6
+            for _ in range(3):
+                for name, path in (
+                    ("protected", "/dashboard"),
+                    ("unprotected", "/bench/unprotected"),
+                ):
+                    count = await load(base + path, cookies, per_round, concurrency=8)
+                    rounds[name].append(count / per_round)
+            steady = (await client.get("/bench/stats")).json()
+
+            # The first render after a refresh verifies with the core once (promotes the token).
+            refreshed = await client.post("/auth/session/refresh")
+            assert refreshed.status_code == 200, refreshed.text
+            await client.post("/bench/reset")
+            await client.get("/dashboard")
+            after_refresh = (await client.get("/bench/stats")).json()
+            await client.get("/dashboard")
+            second = (await client.get("/bench/stats")).json()
+    finally:
+        app.stop()
+        core.stop()
+
+    protected = statistics.median(rounds["protected"])
+    unprotected = statistics.median(rounds["unprotected"])
+    print(f"machine: {os.uname().sysname} {os.uname().release}, {os.cpu_count()} cpus")
+    print(f"protected /dashboard:       {protected:8.1f} req/s (rounds {rounds['protected']})")
+    print(f"unprotected same template:  {unprotected:8.1f} req/s (rounds {rounds['unprotected']})")
+    print(f"steady-state renders: {steady['renders']}, core calls: {steady['core_calls']}")
+    print(
+        f"guard CPU per render: median {steady['guard_cpu_median_ms']:.3f} ms, "
+        f"p99 {steady['guard_cpu_p99_ms']:.3f} ms"
+    )
+    print(f"core calls on the first render after a refresh: {after_refresh['core_calls']}")
+    print(
+        f"core calls on the render after that: {second['core_calls'] - after_refresh['core_calls']}"
+    )
+    print(f"worst event-loop stall while serving: {steady['max_loop_lag_ms']:.1f} ms")
+    print(f"ratio protected/unprotected: {protected / unprotected:.3f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve(int(sys.argv[2]), sys.argv[3])
+    else:
+        asyncio.run(run(float(sys.argv[1]) if len(sys.argv) > 1 else 30.0))
