@@ -30,7 +30,12 @@ def create_app(config: Settings | None = None) -> Quart:
     app.config["SETTINGS"] = settings
 
     init_supertokens(settings)
-    init_supertokens_hooks(app, serve_auth_api=settings.serve_auth_api)
+    init_supertokens_hooks(
+        app,
+        serve_auth_api=settings.serve_auth_api,
+        api_base_path=settings.api_base_path,
+        older_cookie_domain=settings.older_cookie_domain,
+    )
     install_cross_origin_protection(app, trusted_origins=[origin_of(settings.website_domain)])
     install_guard(app)
     install_error_pages(app)

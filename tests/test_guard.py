@@ -701,3 +701,25 @@ async def test_sign_out_revokes_and_clears(guard_app: Quart) -> None:
     replay = guard_app.test_client()
     set_cookie(replay, "sAccessToken", old_access or "")
     assert (await replay.get("/t/db")).status_code == 303
+
+
+# --- duplicate session cookies (a cookie-domain change without OLDER_COOKIE_DOMAIN) ---
+
+
+DUPLICATES = {"Cookie": "sRefreshToken=one; sRefreshToken=two; sAccessToken=a; sAccessToken=b"}
+
+
+async def test_duplicate_cookies_on_refresh_api_are_unauthorised_not_500(guard_app: Quart) -> None:
+    response = await guard_app.test_client().post("/auth/session/refresh", headers=DUPLICATES)
+
+    assert response.status_code == 401
+    assert response.headers["front-token"] == "remove"
+
+
+async def test_duplicate_cookies_on_refresh_hop_end_on_login(guard_app: Quart) -> None:
+    response = await guard_app.test_client().get(
+        "/auth/session/refresh?redirectBack=/dashboard", headers=DUPLICATES
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/login?redirectBack=%2Fdashboard"

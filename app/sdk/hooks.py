@@ -19,6 +19,7 @@ from typing import Any
 from quart import Quart, Response, g, request
 from supertokens_python import Supertokens
 from supertokens_python.exceptions import SuperTokensError
+from supertokens_python.recipe.session.exceptions import UnauthorisedError
 from supertokens_python.supertokens import manage_session_post_response
 from supertokens_python.utils import default_user_context
 
@@ -36,18 +37,47 @@ def request_user_context() -> dict[str, Any]:
     return user_context
 
 
+def has_unresolvable_duplicate_cookies(older_cookie_domain: str | None) -> bool:
+    """Two session cookies of one kind with no OLDER_COOKIE_DOMAIN to tell them apart.
+
+    The SDK raises a plain Exception (a 500) on a refresh in that case; the app fails closed
+    instead: the refresh is refused as unauthorised and the cookies it can reach are cleared.
+    """
+    from supertokens_python.recipe.session.cookie_and_header import (
+        has_multiple_cookies_for_token_type,
+    )
+
+    if older_cookie_domain is not None:
+        return False
+    wrapped = QuartRequest(request)
+    return any(has_multiple_cookies_for_token_type(wrapped, kind) for kind in ("access", "refresh"))
+
+
 def _empty_json_response() -> Response:
     return Response("{}", status=200, content_type="application/json; charset=utf-8")
 
 
-def init_app(app: Quart, *, serve_auth_api: bool) -> None:
+def init_app(
+    app: Quart,
+    *,
+    serve_auth_api: bool,
+    api_base_path: str = "/auth",
+    older_cookie_domain: str | None = None,
+) -> None:
     """Register the hooks; `serve_auth_api=False` leaves the auth API to another process."""
+    refresh_path = api_base_path.rstrip("/") + "/session/refresh"
 
     @app.before_request
     async def serve_supertokens_api() -> Response | None:
         user_context = request_user_context()
         if not serve_auth_api:
             return None
+        if (
+            request.method == "POST"
+            and request.path == refresh_path
+            and has_unresolvable_duplicate_cookies(older_cookie_domain)
+        ):
+            raise UnauthorisedError("duplicate session cookies", clear_tokens=True)
         result = await Supertokens.get_instance().middleware(
             QuartRequest(request), QuartResponse(_empty_json_response()), user_context
         )

@@ -40,7 +40,7 @@ from app.guard import (
     refresh_marker_value,
 )
 from app.htmx import redirect_to, render
-from app.sdk.hooks import request_user_context
+from app.sdk.hooks import has_unresolvable_duplicate_cookies, request_user_context
 from app.sdk.session_payload import EMAIL_CLAIM
 from app.sdk.wrappers import QuartRequest
 from app.security import safe_redirect_back
@@ -182,6 +182,9 @@ async def refresh() -> Response:
     if current_app.config["SETTINGS"].anti_csrf == "VIA_CUSTOM_HEADER":
         # A plain GET cannot carry the custom header; the browser SDK refreshes instead.
         return await render("refresh.html", redirect_back=target)
+    if has_unresolvable_duplicate_cookies(current_app.config["SETTINGS"].older_cookie_domain):
+        logger.error("duplicate session cookies and no OLDER_COOKIE_DOMAIN: signing out")
+        return _refresh_failed(target, [])
     try:
         await refresh_session(QuartRequest(request), request_user_context())
     except ClearDuplicateSessionCookiesError as err:
