@@ -1,10 +1,12 @@
 """The `/admin` page: users and their roles, for sessions whose `st-role` claim includes `admin`.
 
 The role check is a claim validator on the route, so a session without the role gets the guard's
-403 page or fragment. Roles travel in the access token (`st-role`, fetched at session creation and
-re-fetched by the validator when older than 5 minutes): after `python -m app create-admin`, an
-existing session of that user sees the role on its next refresh, on re-validation, or at once with
-`session.fetch_and_set_claim(UserRoleClaim)`.
+403 page or fragment. Roles travel in the access token (`st-role`), fetched at session creation.
+A refresh does NOT re-fetch them, and the SDK's UserRoleClaim has no default max age, so the
+validator here sets one (ROLE_MAX_AGE): when the token's roles are older than that, opening /admin
+re-fetches them from the core (one core call per minute at most) and updates the token. So a role
+granted with `python -m app create-admin`, or revoked, reaches existing sessions within a minute;
+signing in again, or `session.fetch_and_set_claim(UserRoleClaim)`, applies it at once.
 
 Listing uses the core's user list (`get_users_newest_first`). A core without `GET /users` (the
 local core) falls back to the users who hold any role, plus a search by email.
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__)
 
 ADMIN_ROLE = "admin"
+# Seconds a session's role list is trusted before /admin re-fetches it from the core.
+ROLE_MAX_AGE = 60
 PAGE_SIZE = 50
 ADMIN_PAGE = "admin/admin.html"
 
@@ -134,7 +138,10 @@ async def search_users(email: str) -> Listing:
 
 @bp.get("/admin")
 @guarded(
-    check_database=True, claims=add_claim_validators(UserRoleClaim.validators.includes(ADMIN_ROLE))
+    check_database=True,
+    claims=add_claim_validators(
+        UserRoleClaim.validators.includes(ADMIN_ROLE, max_age_in_seconds=ROLE_MAX_AGE)
+    ),
 )
 async def admin() -> Response:
     """Users and roles; `?email=` searches, `?page=` pages (htmx swaps the table)."""
