@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from localcore.clock import now_ms
@@ -111,59 +112,68 @@ def _load_session(database: Database, app_id: str, handle: str) -> StoredSession
     )
 
 
-def _promote(
-    ctx: RequestContext,
-    session: StoredSession,
-    new_hash2: str,
-    minted_at: int,
-    *,
-    sibling: bool,
-) -> None:
-    """Make a child (or a sibling within the grace window) the session's current token."""
-    previous = session.previous_refresh_hash2 if sibling else session.refresh_hash2
-    expires_at = now_ms() + ctx.app.config.refresh_token_validity_ms
-    ctx.database.execute(
-        "UPDATE sessions SET refresh_hash2 = ?, previous_refresh_hash2 = ?,"
-        " refresh_minted_at = ?, expires_at = ? WHERE app_id = ? AND handle = ?",
-        (new_hash2, previous, minted_at, expires_at, ctx.app_id, session.handle),
-    )
-    session.refresh_hash2 = new_hash2
-    session.previous_refresh_hash2 = previous
-    session.refresh_minted_at = minted_at
-    session.expires_at = expires_at
+class Standing(Enum):
+    """Where a presented refresh token stands relative to the session's current one."""
+
+    CURRENT = "current"
+    CHILD = "child"  # minted from the current token: promote it
+    SIBLING = "sibling"  # minted from the previous token within the grace window: promote it
+    STALE = "stale"  # anything else: theft
 
 
-def _promotion(
+def _standing(
     ctx: RequestContext,
     session: StoredSession,
     token_hash2: str,
     parent_hash1: str | None,
     minted_at: int,
     slack_ms: int = 0,
-) -> bool | None:
-    """How a non-current token relates to the session: promote as child (False) or as sibling
-    (True), or None when it is neither (theft)."""
+) -> Standing:
+    if token_hash2 == session.refresh_hash2:
+        return Standing.CURRENT
     if parent_hash1 is None:
-        return None
+        return Standing.STALE
     parent_hash2 = sha256_hex(parent_hash1)
     if parent_hash2 == session.refresh_hash2:
-        return False
+        return Standing.CHILD
     grace = min(SIBLING_GRACE_MS, ctx.app.config.access_token_validity_ms)
     if (
         parent_hash2 == session.previous_refresh_hash2
-        and token_hash2 != session.refresh_hash2
         and abs(minted_at - session.refresh_minted_at) <= grace + slack_ms
     ):
-        return True
-    return None
+        return Standing.SIBLING
+    return Standing.STALE
+
+
+def _promote(
+    ctx: RequestContext,
+    session: StoredSession,
+    standing: Standing,
+    token_hash2: str,
+    minted_at: int,
+) -> None:
+    """Make a child or a sibling the current token, and extend the session."""
+    previous: str | None = session.refresh_hash2
+    if standing is Standing.SIBLING:
+        previous = session.previous_refresh_hash2  # the siblings' common parent stays previous
+    expires_at = now_ms() + ctx.app.config.refresh_token_validity_ms
+    ctx.database.execute(
+        "UPDATE sessions SET refresh_hash2 = ?, previous_refresh_hash2 = ?,"
+        " refresh_minted_at = ?, expires_at = ? WHERE app_id = ? AND handle = ?",
+        (token_hash2, previous, minted_at, expires_at, ctx.app_id, session.handle),
+    )
+    session.refresh_hash2 = token_hash2
+    session.previous_refresh_hash2 = previous
+    session.refresh_minted_at = minted_at
+    session.expires_at = expires_at
 
 
 def _token_info(token: str, expiry: int, created_time: int) -> JsonObject:
     return {"token": token, "expiry": expiry, "createdTime": created_time}
 
 
-def _user_data_in_jwt(ctx: RequestContext) -> dict[str, Any]:
-    user_data = ctx.body.json_object("userDataInJWT", {})
+def _user_data_in_jwt(ctx: RequestContext, *, required: bool = False) -> dict[str, Any]:
+    user_data = ctx.body.json_object("userDataInJWT", None if required else {})
     protected = PROTECTED_CLAIMS.intersection(user_data)
     if protected:
         raise BadRequestError(f"The user payload contains protected field: {sorted(protected)[0]}")
@@ -309,10 +319,9 @@ async def verify_session(ctx: RequestContext) -> JsonObject:
         if session is None:
             return _unauthorised(SESSION_ENDED)
         token_hash2 = sha256_hex(payload["refreshTokenHash1"])
-        if token_hash2 != session.refresh_hash2:
-            sibling = _promotion(ctx, session, token_hash2, parent_hash1, minted_at, slack_ms=999)
-            if sibling is not None:
-                _promote(ctx, session, token_hash2, minted_at, sibling=sibling)
+        standing = _standing(ctx, session, token_hash2, parent_hash1, minted_at, slack_ms=999)
+        if standing in (Standing.CHILD, Standing.SIBLING):
+            _promote(ctx, session, standing, token_hash2, minted_at)
     response: JsonObject = {"status": "OK", "session": session.summary()}
     promoted = parent_hash1 is not None and session.refresh_hash2 == token_hash2
     if promoted or session.jwt_payload != custom_claims(payload):
@@ -344,18 +353,18 @@ async def refresh_session(ctx: RequestContext) -> JsonObject:
         session = _load_session(ctx.database, ctx.app_id, token.session_handle)
         if session is None:
             return _unauthorised(SESSION_ENDED)
-        if hash2 != session.refresh_hash2:
-            sibling = _promotion(ctx, session, hash2, token.parent_hash1, token.minted_at)
-            if sibling is None:
-                return {
-                    "status": "TOKEN_THEFT_DETECTED",
-                    "session": {
-                        "handle": session.handle,
-                        "userId": session.user_id,
-                        "recipeUserId": session.recipe_user_id,
-                    },
-                }
-            _promote(ctx, session, hash2, token.minted_at, sibling=sibling)
+        standing = _standing(ctx, session, hash2, token.parent_hash1, token.minted_at)
+        if standing is Standing.STALE:
+            return {
+                "status": "TOKEN_THEFT_DETECTED",
+                "session": {
+                    "handle": session.handle,
+                    "userId": session.user_id,
+                    "recipeUserId": session.recipe_user_id,
+                },
+            }
+        if standing is not Standing.CURRENT:
+            _promote(ctx, session, standing, hash2, token.minted_at)
         if session.use_static_key == dynamic:
             ctx.database.execute(
                 "UPDATE sessions SET use_static_key = ? WHERE app_id = ? AND handle = ?",
@@ -489,9 +498,7 @@ async def update_session_data(ctx: RequestContext) -> JsonObject:
 
 
 async def update_jwt_data(ctx: RequestContext) -> JsonObject:
-    if not ctx.body.has("userDataInJWT"):
-        ctx.body.json_object("userDataInJWT")
-    return _update_column(ctx, "jwt_payload", _user_data_in_jwt(ctx))
+    return _update_column(ctx, "jwt_payload", _user_data_in_jwt(ctx, required=True))
 
 
 ROUTES = [

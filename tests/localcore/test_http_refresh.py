@@ -141,6 +141,17 @@ async def test_sibling_from_concurrent_refresh_is_promoted_not_theft(
     assert (await refresh(http, grandchild))["status"] == "OK"
 
 
+async def test_parent_of_siblings_is_still_theft_after_sibling_promotion(
+    http: httpx.AsyncClient,
+) -> None:
+    _, parent = tokens(await create_session(http))
+    first, second = await asyncio.gather(refresh(http, parent), refresh(http, parent))
+    assert (await refresh(http, tokens(first)[1]))["status"] == "OK"
+    assert (await refresh(http, tokens(second)[1]))["status"] == "OK"
+
+    assert (await refresh(http, parent))["status"] == "TOKEN_THEFT_DETECTED"
+
+
 async def test_sibling_access_token_verifies_after_other_child_promoted(
     http: httpx.AsyncClient,
 ) -> None:
