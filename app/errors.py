@@ -6,8 +6,10 @@ Every error the app can produce goes through `error_response`, so no request eve
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import httpx
 from quart import Quart, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -67,7 +69,48 @@ async def _handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+# What supertokens-python raises (plain `Exception`s) when no core answers, or one answers 5xx.
+_NO_CORE_MESSAGE = "No SuperTokens core available to query"
+_CORE_5XX = re.compile(r"^SuperTokens core threw an error .* with status code: 5\d\d\b", re.S)
+UNAVAILABLE_MESSAGE = "The sign-in service is unavailable. Please try again in a moment."
+
+
+def is_core_unavailable(error: BaseException | None) -> bool:
+    """Whether `error` (or anything in its cause/context chain) means the core is unreachable,
+    timed out or failing, as opposed to a bug in the app."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, httpx.TransportError):  # connect/read timeouts, refused, reset
+            return True
+        if type(error).__module__.startswith("requests"):  # the SDK's JWKS fetch uses requests
+            return True
+        message = str(error)
+        if message == _NO_CORE_MESSAGE or _CORE_5XX.match(message):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+async def core_unavailable_response() -> Response:
+    """503 page or fragment with Retry-After: nobody is signed out because the core is down."""
+    retry_url = None
+    if request.method == "GET":
+        from app.security import safe_redirect_back
+
+        query = request.query_string.decode("latin-1")
+        retry_url = safe_redirect_back(request.path + (f"?{query}" if query else ""), default="")
+    response = await error_response(503, UNAVAILABLE_MESSAGE, retry_url=retry_url or None)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _handle_unexpected(error: Exception) -> Response:
+    if is_core_unavailable(error):
+        logger.warning(
+            "core unavailable on %s %s: %s", request.method, request.path, error, exc_info=error
+        )
+        return await core_unavailable_response()
     logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return await error_response(500, "An unexpected error occurred. It has been logged.")
 
