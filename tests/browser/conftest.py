@@ -107,6 +107,7 @@ async def new_context(browser: Browser, site: Site) -> AsyncIterator[ContextFact
     async def make(**options: Any) -> BrowserContext:
         options.setdefault("viewport", DESKTOP)
         context = await browser.new_context(base_url=site.url, **options)
+        context.set_default_timeout(10_000)
         contexts.append(context)
         return context
 

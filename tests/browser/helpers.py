@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,6 +17,8 @@ from urllib.parse import quote
 
 import httpx
 from playwright.async_api import BrowserContext, Page, ViewportSize, expect
+
+from tests.servers import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -65,6 +70,20 @@ class Site:
         assert body["status"] == "OK", body
         handles: list[str] = body["sessionHandles"]
         return handles
+
+    def create_admin(self, email: str, password: str = PASSWORD) -> str:
+        """`python -m app create-admin EMAIL --password P` against this site's core."""
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "create-admin", email, "--password", password],
+            cwd=ROOT,
+            env={**os.environ, **self.app_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
 
 def unique_email(label: str = "user") -> str:

@@ -14,7 +14,16 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import ContextFactory
-from tests.browser.helpers import DESKTOP, PHONE, Site, fill_credentials, sign_up, unique_email
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    Site,
+    fill_credentials,
+    login_url_for,
+    sign_in,
+    sign_up,
+    unique_email,
+)
 from tests.servers import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -27,12 +36,19 @@ SIGNED_OUT_PAGES = {
     "home": ("/", "Server-rendered pages with SuperTokens sessions"),
     "login": ("/login", "Sign in"),
     "signup": ("/signup", "Create an account"),
+    "forgot-password": ("/forgot-password", "Reset your password"),
+    "reset-password": ("/reset-password?token=screenshot-token", "Choose a new password"),
+    "verify-email": ("/verify-email", "Verify your email address"),
     "not-found": ("/no-such-page", "Not found"),
 }
 SIGNED_IN_PAGES = {
     "home-signed-in": ("/", "Server-rendered pages with SuperTokens sessions"),
     "dashboard": ("/dashboard", "Dashboard"),
+    "account": ("/account", "Your account"),
+    "sessions": ("/sessions", "Your sessions"),
+    "admin-forbidden": ("/admin", "Forbidden"),
 }
+ADMIN_PAGES = {"admin": ("/admin", "Administration")}
 
 
 async def check_and_photograph(page: Page, name: str, size: str) -> None:
@@ -70,5 +86,18 @@ async def test_pages_fit_the_screen_and_screenshots(
     await sign_up(page, site, unique_email(f"shots-{size}"))
     for name, (path, heading) in SIGNED_IN_PAGES.items():
         await page.goto(path)
+        await expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        await check_and_photograph(page, name, size)
+
+    await page.goto("/dashboard")  # (the 403 page lacks the Sign out button: see test_admin.py)
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(site.path("/login"))
+    admin = unique_email(f"admin-{size}")
+    site.create_admin(admin)
+    for name, (path, heading) in ADMIN_PAGES.items():
+        await page.goto(path)
+        if page.url == site.path(login_url_for(path)):
+            await sign_in(page, admin)
+            await page.wait_for_url(site.path(path))
         await expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
         await check_and_photograph(page, name, size)
