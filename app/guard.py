@@ -17,6 +17,7 @@ fragment. History-restore requests are treated as full page loads (htmx ignores 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -60,6 +61,12 @@ ACCESS_TOKEN_COOKIE = "sAccessToken"  # noqa: S105 - a cookie name
 # refresh demand for that same navigation within the window is a loop, not a reason to refresh.
 REFRESH_MARKER_COOKIE = "refreshed"
 REFRESH_LOOP_WINDOW = 30
+# What a failed claim means to a person, by claim id (the id itself is shown too, for support).
+CLAIM_DESCRIPTIONS = {
+    "st-role": "a role your account does not have",
+    "st-perm": "a permission your account does not have",
+    "st-ev": "a verified email address",
+}
 
 
 def remove_all_claim_validators(
@@ -186,6 +193,14 @@ async def verify_session(policy: SessionPolicy = SessionPolicy()) -> SessionCont
         raise LoginRequired("no session", mutators=err.response_mutators) from None
     except InvalidClaimsError as err:
         claim_ids = [str(e.id_) for e in err.payload or []]
+        # The session itself is valid: keep it for the 403 page's header (a local check only).
+        with contextlib.suppress(Exception):
+            state.session = await get_session(
+                QuartRequest(request),
+                session_required=False,
+                override_global_claim_validators=remove_all_claim_validators,
+                user_context=user_context,
+            )
         raise ClaimFailed(claim_ids, err.response_mutators) from None
     except SuperTokensSessionError as err:
         raise _refresh_or_break_loop(err.response_mutators) from None
@@ -311,9 +326,11 @@ async def handle_guard_decision(decision: GuardDecision) -> ResponseReturnValue:
         if decision.clear_cookies:
             clear_session_cookies(response)
     elif isinstance(decision, ClaimFailed):
-        names = ", ".join(decision.claim_ids) or "a required claim"
+        needs = [CLAIM_DESCRIPTIONS.get(c, "a permission") for c in decision.claim_ids]
         response = await error_response(
-            403, f"Your session lacks {names}.", claim=", ".join(decision.claim_ids)
+            403,
+            "This page needs " + (" and ".join(dict.fromkeys(needs)) or "a permission") + ".",
+            claim=", ".join(decision.claim_ids),
         )
     else:
         response = await error_response(

@@ -393,6 +393,16 @@ async def test_failed_claim_is_403_naming_the_claim(guard_app: Quart, kind: str)
     assert ("<html" in body) is (kind == "page")
 
 
+async def test_403_page_keeps_the_signed_in_header(guard_app: Quart) -> None:
+    client = guard_app.test_client()
+    await sign_up(client)
+
+    body = await (await client.get("/t/admin")).get_data(as_text=True)
+
+    assert "Sign out" in body
+    assert "a role your account does not have" in body
+
+
 async def test_added_claim_passes_for_a_user_with_the_role(guard_app: Quart) -> None:
     client = guard_app.test_client()
     await sign_up(client, "admin@example.test")

@@ -3,8 +3,10 @@
  *
  * base.html loads it after the supertokens-web-js bundles and BEFORE htmx, so supertokens.init()
  * patches XMLHttpRequest before htmx sends anything. A 401 on an htmx request is then refreshed
- * and replayed in place by web-js; if the refresh fails, the 401 reaches htmx and htmx follows
- * its HX-Redirect (handled before any status rule).
+ * and replayed in place by web-js. If that refresh fails, web-js hands htmx the refresh call's
+ * own 401 (no HX-Redirect on it), so the htmx:responseError handler below sends the window to
+ * the sign-in page with this page as redirectBack; a 401 that still carries HX-Redirect (web-js
+ * not loaded) is followed by htmx itself before any status rule.
  *
  * htmx config lives in <meta name="htmx-config"> in base.html (htmx 2.0.x names):
  *   historyCacheSize 0          no page HTML in sessionStorage: back after sign-out must not show
@@ -126,7 +128,9 @@
     var status = event.detail.xhr.status;
     if ([403, 404, 500, 503].indexOf(status) !== -1) return; // the error fragment was swapped in
     if (status === 401) {
-      showNotice("Your session has ended. Reload the page or sign in again.");
+      // The session could not be refreshed: sign in again and come back here.
+      var back = safeRedirectBack(location.pathname + location.search);
+      location.assign(back === "/" ? "/login" : "/login?redirectBack=" + encodeURIComponent(back));
     } else {
       showNotice("The request failed (" + status + "). Please try again.");
     }

@@ -36,11 +36,6 @@ async def test_non_admin_gets_the_403_page(site: Site, page: Page) -> None:
     await expect(page.get_by_role("link", name="Go to your dashboard")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: the guard leaves current_user unset when a claim fails, so the 403 page of a "
-    "signed-in user shows the signed-out header (Sign in / Sign up, no Sign out)",
-)
 async def test_403_page_keeps_the_signed_in_header(site: Site, page: Page) -> None:
     email = unique_email("plain403")
     await sign_up(page, site, email)

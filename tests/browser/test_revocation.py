@@ -95,13 +95,6 @@ async def test_page_after_revocation_lands_on_login_with_redirect_back_and_retur
     await assert_on_login_then_sign_in_returns(site, context, page, email, card["session_handle"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: when supertokens-web-js's refresh fails, its XHR shim hands htmx the 401 of "
-    "POST /auth/session/refresh (headers front-token: remove, no HX-Redirect) instead of the "
-    "fragment's own 401, so htmx never follows HX-Redirect: the page stays, shows 'Your session "
-    "has ended' and only a later request (the card's next 5 s poll) reaches the sign-in page",
-)
 async def test_fragment_after_revocation_lands_on_login_with_redirect_back_and_returns(
     site: Site, new_context: ContextFactory, context: BrowserContext, page: Page
 ) -> None:
