@@ -1,4 +1,4 @@
-"""The two process-wide patches the Quart adapter applies to supertokens-python, in one place.
+"""The process-wide patches the Quart adapter applies to supertokens-python, in one place.
 
 1. Framework name. supertokens-python 0.31.x validates `init(framework=...)` against
    "fastapi" | "flask" | "django" (a pydantic Literal), and ships no Quart adapter. We therefore
@@ -14,6 +14,17 @@
    with one that reuses a keep-alive client per event loop (tests run several loops; an httpx client
    must not cross loops) with timeout CORE_TIMEOUT. `close_core_client()` closes the current loop's
    client at app shutdown. bench/pooled_client.py measures the difference.
+
+3. Access tokens are RS256 only. The SDK verifies a token with the algorithm its own header names
+   (`algorithms=[header["alg"]]` in recipe/session/access_token.py), so a token signed with the
+   core's key under RS384/RS512/PS256 would pass. The module's `jwt` is swapped for a shim whose
+   `decode` pins `algorithms=["RS256"]`; anything else fails verification (TRY_REFRESH_TOKEN).
+   tests/security/test_forged_tokens.py proves it.
+
+4. JWKS fetch bounded by CORE_TIMEOUT. The SDK fetches an unknown `kid`'s keys with a blocking
+   `requests.get` on the event loop, with its own 10 s timeout; a forged `kid` would stall the
+   worker that long. `JWKSConfig["request_timeout"]` is set from CORE_TIMEOUT (the start-up fetch
+   runs off the loop: app/sdk/init.py).
 """
 
 from __future__ import annotations
@@ -23,6 +34,9 @@ import weakref
 from typing import Any
 
 import httpx
+import jwt
+import supertokens_python.recipe.session.access_token as sdk_access_token
+import supertokens_python.recipe.session.jwks as sdk_jwks
 import supertokens_python.utils
 from supertokens_python.framework.types import Framework
 from supertokens_python.querier import Querier
@@ -86,11 +100,23 @@ async def pooled_api_request(
     return await client.request(method, url, *args, timeout=core_client_pool.timeout, **kwargs)
 
 
+class RS256OnlyJWT:
+    """Stands in for the `jwt` module inside the SDK's access-token check (patch 3)."""
+
+    DecodeError = jwt.DecodeError
+
+    @staticmethod
+    def decode(token: str, key: Any, algorithms: list[str], options: dict[str, Any]) -> Any:
+        return jwt.decode(token, key, algorithms=["RS256"], options=options)  # type: ignore[arg-type]
+
+
 def install_sdk_patches(core_timeout: float) -> None:
-    """Apply both patches; idempotent, so every `create_app()` may call it."""
+    """Apply the patches; idempotent, so every `create_app()` may call it."""
     supertokens_python.utils.FRAMEWORKS["flask"] = QuartFramework()
     core_client_pool.timeout = core_timeout
     Querier.api_request = pooled_api_request  # type: ignore[method-assign]
+    setattr(sdk_access_token, "jwt", RS256OnlyJWT)  # noqa: B010 - not an exported name
+    sdk_jwks.JWKSConfig["request_timeout"] = int(core_timeout * 1000)
 
 
 async def close_core_client() -> None:

@@ -190,11 +190,6 @@ async def test_hanging_core_refresh_hop_is_bounded(hanging_app: Quart) -> None:
     assert time.monotonic() - started < BOUND
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="F2: the SDK fetches the JWKS with blocking requests.get and its own 10 s timeout "
-    "(supertokens_python.recipe.session.jwks.JWKSConfig), not CORE_TIMEOUT, on the event loop",
-)
 async def test_hanging_core_session_check_is_bounded(
     hanging_app: Quart, foreign_key: rsa.RSAPrivateKey
 ) -> None:

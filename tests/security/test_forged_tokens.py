@@ -265,11 +265,6 @@ async def test_insider_forgery_with_bad_claims_is_refused(
     await _assert_refused(app, material, INSIDER[name](material))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="F1: the SDK verifies with the alg named in the token header; "
-    "fix belongs in app/sdk (pin RS256), see docs/security.md",
-)
 @pytest.mark.parametrize("name", list(ALG_NOT_RS256))
 async def test_alg_other_than_rs256_is_refused_even_when_validly_signed(
     app: Quart, material: Material, name: str
