@@ -17,9 +17,9 @@
 
 3. Access tokens are RS256 only. The SDK verifies a token with the algorithm its own header names
    (`algorithms=[header["alg"]]` in recipe/session/access_token.py), so a token signed with the
-   core's key under RS384/RS512/PS256 would pass. The module's `jwt` is swapped for a shim whose
-   `decode` pins `algorithms=["RS256"]`; anything else fails verification (TRY_REFRESH_TOKEN).
-   tests/security/test_forged_tokens.py proves it.
+   core's key under RS384/RS512/PS256 would pass. The module's `jwt` is swapped for
+   app/sdk/access_token.py, which accepts RS256 only (anything else: TRY_REFRESH_TOKEN) and is
+   cheaper than PyJWT. tests/security/test_forged_tokens.py proves it.
 
 4. JWKS fetch bounded by CORE_TIMEOUT. The SDK fetches an unknown `kid`'s keys with a blocking
    `requests.get` on the event loop, with its own 10 s timeout; a forged `kid` would stall the
@@ -34,13 +34,13 @@ import weakref
 from typing import Any
 
 import httpx
-import jwt
 import supertokens_python.recipe.session.access_token as sdk_access_token
 import supertokens_python.recipe.session.jwks as sdk_jwks
 import supertokens_python.utils
 from supertokens_python.framework.types import Framework
 from supertokens_python.querier import Querier
 
+from app.sdk.access_token import RS256Only
 from app.sdk.wrappers import QuartRequest
 
 
@@ -100,22 +100,12 @@ async def pooled_api_request(
     return await client.request(method, url, *args, timeout=core_client_pool.timeout, **kwargs)
 
 
-class RS256OnlyJWT:
-    """Stands in for the `jwt` module inside the SDK's access-token check (patch 3)."""
-
-    DecodeError = jwt.DecodeError
-
-    @staticmethod
-    def decode(token: str, key: Any, algorithms: list[str], options: dict[str, Any]) -> Any:
-        return jwt.decode(token, key, algorithms=["RS256"], options=options)  # type: ignore[arg-type]
-
-
 def install_sdk_patches(core_timeout: float) -> None:
     """Apply the patches; idempotent, so every `create_app()` may call it."""
     supertokens_python.utils.FRAMEWORKS["flask"] = QuartFramework()
     core_client_pool.timeout = core_timeout
     Querier.api_request = pooled_api_request  # type: ignore[method-assign]
-    setattr(sdk_access_token, "jwt", RS256OnlyJWT)  # noqa: B010 - not an exported name
+    setattr(sdk_access_token, "jwt", RS256Only)  # noqa: B010 - not an exported name
     sdk_jwks.JWKSConfig["request_timeout"] = int(core_timeout * 1000)
 
 
