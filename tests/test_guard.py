@@ -733,3 +733,17 @@ async def test_duplicate_cookies_on_refresh_hop_end_on_login(guard_app: Quart) -
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/login?redirectBack=%2Fdashboard"
+
+
+async def test_sign_out_with_an_expired_token_still_revokes_the_session(short_app: Quart) -> None:
+    client = short_app.test_client()
+    await sign_up(client)
+    refresh_token = cookie(client, "sRefreshToken") or ""
+    await wait_for_expiry()
+
+    await client.post("/logout")
+
+    replay = short_app.test_client()
+    set_cookie(replay, "sRefreshToken", refresh_token, path="/auth/session/refresh")
+    response = await replay.get("/auth/session/refresh?redirectBack=/dashboard")
+    assert response.headers["Location"] == "/login?redirectBack=%2Fdashboard"

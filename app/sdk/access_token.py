@@ -103,3 +103,25 @@ class RS256Only:
         token: str, key: Any, algorithms: list[str] | None = None, options: Any = None
     ) -> dict[str, Any]:
         return decode_rs256(token, key, options)
+
+
+def session_handle_of_expired_token(token: str) -> str | None:
+    """The session handle of an access token whose signature checks out but which has expired.
+
+    Sign-out uses it so that a user whose token lapsed still has the session revoked in the core
+    (the refresh token would otherwise stay valid). Signature and algorithm are verified as usual.
+    """
+    from supertokens_python.recipe.session.jwks import get_latest_keys
+    from supertokens_python.recipe.session.recipe import SessionRecipe
+
+    try:
+        header = _json_object(_segment(token.split(".")[0]))
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            return None
+        keys = get_latest_keys(SessionRecipe.get_instance().config, kid)
+        payload = decode_rs256(token, keys[0].key, {"verify_exp": False})
+    except Exception:
+        return None
+    handle = payload.get("sessionHandle")
+    return handle if isinstance(handle, str) else None

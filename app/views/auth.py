@@ -40,6 +40,7 @@ from app.guard import (
     refresh_marker_value,
 )
 from app.htmx import redirect_to, render
+from app.sdk.access_token import session_handle_of_expired_token
 from app.sdk.hooks import has_unresolvable_duplicate_cookies, request_user_context
 from app.sdk.session_payload import EMAIL_CLAIM
 from app.sdk.wrappers import QuartRequest
@@ -61,9 +62,7 @@ async def _signed_in() -> bool:
             override_global_claim_validators=lambda *_: [],
             user_context=request_user_context(),
         )
-    except (SuperTokensError, TryRefreshTokenError):
-        return False
-    except Exception:
+    except Exception:  # an expired token, or the core down: show the form, never an error
         return False
     return session is not None
 
@@ -154,7 +153,7 @@ async def signup_submit() -> Response:
 @bp.post("/logout")
 async def logout() -> Response:
     """Revoke the session, clear its cookies and the site's data, and go to the sign-in page."""
-    response = redirect_to("/login")
+    handle: str | None = None
     try:
         session = await get_session(
             QuartRequest(request),
@@ -162,10 +161,18 @@ async def logout() -> Response:
             override_global_claim_validators=lambda *_: [],
             user_context=request_user_context(),
         )
-        if session is not None:
-            await revoke_session(session.get_handle(), request_user_context())
-    except (SuperTokensError, Exception):  # noqa: BLE001 - signing out must always clear cookies
+        handle = session.get_handle() if session is not None else None
+    except TryRefreshTokenError:
+        # An expired (but genuine) token: the session must still end in the core.
+        handle = session_handle_of_expired_token(request.cookies.get("sAccessToken", ""))
+    except Exception:  # signing out must always clear the cookies, whatever the session state
         logger.info("sign-out without a verifiable session; clearing cookies only")
+    if handle is not None:
+        try:
+            await revoke_session(handle, request_user_context())
+        except Exception:
+            logger.warning("sign-out could not revoke session %s in the core", handle)
+    response = redirect_to("/login")
     clear_session_cookies(response)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
