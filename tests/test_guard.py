@@ -747,3 +747,22 @@ async def test_sign_out_with_an_expired_token_still_revokes_the_session(short_ap
     set_cookie(replay, "sRefreshToken", refresh_token, path="/auth/session/refresh")
     response = await replay.get("/auth/session/refresh?redirectBack=/dashboard")
     assert response.headers["Location"] == "/login?redirectBack=%2Fdashboard"
+
+
+# --- cross-site deployments: anti-CSRF through a custom header ---
+
+
+async def test_refresh_route_renders_the_browser_refresh_page_under_custom_header_csrf(
+    settings: Settings,
+) -> None:
+    async for app in started_app(replace(settings, anti_csrf="VIA_CUSTOM_HEADER")):
+        response = await app.test_client().get(
+            "/auth/session/refresh", query_string={"redirectBack": "//evil.example"}
+        )
+
+        body = await response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert 'data-page="refresh"' in body
+        assert "supertokens-web-js/session.js" in body
+        assert 'data-redirect-back="/"' in body
+        assert 'data-anti-csrf="VIA_CUSTOM_HEADER"' in body  # app.js then sends `rid` with htmx
