@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Quart, Response
+from quart import Quart, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Settings
 from app.errors import install_error_pages
@@ -13,9 +14,12 @@ from app.sdk import init_app as init_supertokens_hooks
 from app.sdk.framework import close_core_client
 from app.sdk.init import init_supertokens, warm_jwks_cache
 from app.security import install_cross_origin_protection, origin_of
-from app.views import register_blueprints
+from app.views import BODY_METHODS, MAX_FORM_BYTES, MAX_FORM_PARTS, register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No request needs more; the form blueprints allow far less (app/views/__init__.py).
+MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 def create_app(config: Settings | None = None) -> Quart:
@@ -28,6 +32,25 @@ def create_app(config: Settings | None = None) -> Quart:
     )
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["SETTINGS"] = settings
+    # Quart honours MAX_CONTENT_LENGTH on every body read, and the two form limits in its multipart
+    # parser only; its urlencoded parser ignores them, hence `limit_form_input` on every form.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_FORM_BYTES
+    app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
+
+    @app.before_request
+    async def refuse_oversized_body() -> None:
+        """413 for a body over MAX_CONTENT_LENGTH on every route, before any view or the SDK's API
+        sees it (the SDK reads JSON leniently and would not say why it got nothing).
+
+        A declared Content-Length decides at once. A body without one (chunked) is read here:
+        Quart buffers it anyway, up to the limit, and raises RequestEntityTooLarge past it.
+        """
+        if request.content_length is not None:
+            if request.content_length > MAX_CONTENT_LENGTH:
+                raise RequestEntityTooLarge()
+        elif request.method in BODY_METHODS:
+            await request.get_data(cache=True)
 
     init_supertokens(settings)
     init_supertokens_hooks(

@@ -1,7 +1,9 @@
 """The app's blueprints, registered on the app by `register_blueprints`.
 
-`limit_form_input` is the request-size policy of the account, sessions and admin blueprints: the
-app-wide MAX_CONTENT_LENGTH is set in `create_app`, and these small forms allow far less.
+`limit_form_input` is the request-size policy of the auth, account, sessions and admin blueprints:
+the app-wide MAX_CONTENT_LENGTH is set in `create_app`, and these small forms allow far less. The
+SDK's own JSON API (`/auth/signin`, POST `/auth/session/refresh`...) is answered by an app-level
+before-request hook, which runs before any blueprint's, so only the app-wide limit applies there.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ def _limited(blueprint: Blueprint) -> Blueprint:
 
 
 def register_blueprints(app: Quart) -> None:
-    app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
-    for blueprint in (account.bp, sessions.bp, admin.bp):
+    for blueprint in (auth.bp, account.bp, sessions.bp, admin.bp):
         app.register_blueprint(_limited(blueprint))
