@@ -39,7 +39,12 @@ def serve(port: int, core_uri: str) -> None:
     from app.htmx import render
     from app.views import pages
 
-    stats: dict[str, Any] = {"guard_cpu_ns": [], "core_calls": 0, "max_loop_lag_ms": 0.0}
+    stats: dict[str, Any] = {
+        "guard_cpu_ns": [],
+        "core_calls": 0,
+        "jwks_fetches": 0,
+        "max_loop_lag_ms": 0.0,
+    }
 
     original_verify = guard.verify_session
 
@@ -60,6 +65,17 @@ def serve(port: int, core_uri: str) -> None:
         return await original_request(self, *args, **kwargs)
 
     Querier.api_request = counted_request  # type: ignore[method-assign]
+
+    # The SDK fetches the JWKS with a blocking requests.get: count those fetches.
+    import supertokens_python.recipe.session.jwks as sdk_jwks
+
+    blocking_get = sdk_jwks.requests.get
+
+    def counted_get(*args: Any, **kwargs: Any) -> Any:
+        stats["jwks_fetches"] += 1
+        return blocking_get(*args, **kwargs)
+
+    sdk_jwks.requests.get = counted_get  # type: ignore[assignment]
     card = pages.SessionCard("bench-user", "bench-handle", 3600, "2026-01-01T00:00:00+00:00", 0)
 
     @app.get("/bench/unprotected")
@@ -78,6 +94,7 @@ def serve(port: int, core_uri: str) -> None:
                 "guard_cpu_median_ms": statistics.median(cpu) / 1e6 if cpu else None,
                 "guard_cpu_p99_ms": sorted(cpu)[int(len(cpu) * 0.99)] / 1e6 if cpu else None,
                 "core_calls": stats["core_calls"],
+                "jwks_fetches": stats["jwks_fetches"],
                 "max_loop_lag_ms": stats["max_loop_lag_ms"],
             }
         )
@@ -86,6 +103,7 @@ def serve(port: int, core_uri: str) -> None:
     async def bench_reset() -> Response:
         stats["guard_cpu_ns"].clear()
         stats["core_calls"] = 0
+        stats["jwks_fetches"] = 0
         stats["max_loop_lag_ms"] = 0.0
         return jsonify({})
 
@@ -181,7 +199,10 @@ async def run(seconds: float) -> None:
     print(f"machine: {os.uname().sysname} {os.uname().release}, {os.cpu_count()} cpus")
     print(f"protected /dashboard:       {protected:8.1f} req/s (rounds {rounds['protected']})")
     print(f"unprotected same template:  {unprotected:8.1f} req/s (rounds {rounds['unprotected']})")
-    print(f"steady-state renders: {steady['renders']}, core calls: {steady['core_calls']}")
+    print(
+        f"steady-state renders: {steady['renders']}, core calls: {steady['core_calls']}, "
+        f"JWKS fetches on the event loop: {steady['jwks_fetches']}"
+    )
     print(
         f"guard CPU per render: median {steady['guard_cpu_median_ms']:.3f} ms, "
         f"p99 {steady['guard_cpu_p99_ms']:.3f} ms"
