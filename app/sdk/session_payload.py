@@ -5,6 +5,12 @@ override here is the one place that stamps:
 - `authAt`: the sign-in time (epoch seconds). The core keeps the payload through refreshes, and the
   guard enforces the absolute session lifetime from it (a session without it is refused).
 - `email`: shown in the page header without a core call per render.
+
+and records in the session's data in the database (never sent to the browser), for `/sessions`:
+- `userAgent`: the User-Agent of the request that created the session (at most 256 characters);
+  absent when the session was created without a request (the SDK's request is in `user_context`);
+- `createdAt`: the creation time (epoch milliseconds).
+What the caller passed in `session_data_in_database` wins over both.
 """
 
 from __future__ import annotations
@@ -14,14 +20,29 @@ from typing import Any
 
 from supertokens_python.asyncio import get_user
 from supertokens_python.recipe.session.interfaces import RecipeInterface, SessionContainer
+from supertokens_python.supertokens import get_request_from_user_context
 from supertokens_python.types import RecipeUserId
 
 AUTH_AT_CLAIM = "authAt"
 EMAIL_CLAIM = "email"
+USER_AGENT_KEY = "userAgent"
+CREATED_AT_KEY = "createdAt"
+MAX_USER_AGENT_LENGTH = 256
+
+
+def session_details(user_context: dict[str, Any]) -> dict[str, Any]:
+    """`createdAt` now, and `userAgent` when the SDK call came with a request that has one."""
+    details: dict[str, Any] = {CREATED_AT_KEY: int(time.time() * 1000)}
+    request = get_request_from_user_context(user_context)
+    user_agent = request.get_header("User-Agent") if request is not None else None
+    if user_agent:
+        details[USER_AGENT_KEY] = user_agent[:MAX_USER_AGENT_LENGTH]
+    return details
 
 
 def stamp_new_sessions(original: RecipeInterface) -> RecipeInterface:
-    """A Session recipe override adding `authAt` and `email` to each new access-token payload."""
+    """A Session recipe override: `authAt` and `email` in each new access-token payload,
+    `userAgent` and `createdAt` in each new session's data in the database."""
     create_new_session = original.create_new_session
 
     async def create_stamped_session(
@@ -39,11 +60,12 @@ def stamp_new_sessions(original: RecipeInterface) -> RecipeInterface:
             user = await get_user(recipe_user_id.get_as_string(), user_context)
             if user is not None and user.emails:
                 payload[EMAIL_CLAIM] = user.emails[0]
+        data = {**session_details(user_context), **(session_data_in_database or {})}
         return await create_new_session(
             user_id,
             recipe_user_id,
             payload,
-            session_data_in_database,
+            data,
             disable_anti_csrf,
             tenant_id,
             user_context,

@@ -1,13 +1,16 @@
 """The `/sessions` page: every active session of the signed-in user, and revoking them.
 
-What is shown per session comes from the core (`get_session_information`: created time) plus two
-fields this module keeps in the session's data in the database, written by
-`remember_session_details` when the session itself loads `/sessions` or `/account` and they are
-missing or stale:
-- `userAgent`: the browser's User-Agent header (first seen);
-- `lastRefreshed`: the `iat` of the newest access token seen (epoch seconds), i.e. the last refresh.
-A session that never opened those pages shows "not recorded". (Stamping them at creation would need
-the session override in app/sdk/session_payload.py.)
+What is shown per session comes from the core (`get_session_information`: created time) plus the
+session's data in the database:
+- `userAgent`: the browser's User-Agent, stamped when the session is created
+  (app/sdk/session_payload.py). Sessions created before that stamping, or without a request, get it
+  recorded by `remember_session_details` the first time they load `/sessions` or `/account`;
+- `createdAt` (epoch ms, stamped at creation too) stands for the last refresh until one is seen;
+- `lastRefreshed`: the `iat` of the newest access token seen (epoch seconds), i.e. the last refresh,
+  recorded by `remember_session_details` when the session itself loads those pages after a refresh
+  (creation cannot know it). A session that never opened them since its last refresh shows an older
+  value; an old session that never opened them shows "not recorded".
+So a new session that has not been refreshed costs no core write when it opens those pages.
 
 Revoking: `hx-delete` for htmx (the list fragment is swapped in), POST routes without JavaScript
 (the full page re-renders). A handle that is malformed or not the user's is a 404, never a 500.
@@ -16,6 +19,7 @@ Revoking: `hx-delete` for htmx (the list fragment is swapped in), POST routes wi
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,14 +39,13 @@ from app.errors import error_response
 from app.guard import clear_session_cookies, current_session, guarded
 from app.htmx import redirect_to, render
 from app.sdk.hooks import request_user_context
+from app.sdk.session_payload import CREATED_AT_KEY, MAX_USER_AGENT_LENGTH, USER_AGENT_KEY
 from app.views.account import core_call, revoke_other_sessions
 
 bp = Blueprint("sessions", __name__)
 
 SESSIONS_PAGE = "sessions/sessions.html"
-USER_AGENT_KEY = "userAgent"
 LAST_REFRESHED_KEY = "lastRefreshed"
-MAX_USER_AGENT_LENGTH = 300
 # Core session handles are a UUID, optionally with a tenant suffix; anything else is not one.
 _HANDLE_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -65,20 +68,34 @@ class SessionRow:
     def of(cls, info: SessionInformationResult, current_handle: str) -> SessionRow:
         data: dict[str, Any] = info.session_data_in_database or {}
         user_agent = data.get(USER_AGENT_KEY)
-        refreshed = data.get(LAST_REFRESHED_KEY)
+        refreshed = last_refresh_seen(data)
         return cls(
             handle=info.session_handle,
             user_agent=user_agent if isinstance(user_agent, str) and user_agent else None,
             created=_iso(info.time_created / 1000),
-            last_refreshed=_iso(refreshed) if isinstance(refreshed, int | float) else None,
+            last_refreshed=_iso(refreshed),
             current=info.session_handle == current_handle,
         )
+
+
+def last_refresh_seen(data: dict[str, Any]) -> float | None:
+    """Epoch seconds of the last refresh on record: `lastRefreshed`, else the creation time."""
+    refreshed = data.get(LAST_REFRESHED_KEY)
+    if isinstance(refreshed, int | float):
+        return refreshed
+    created_ms = data.get(CREATED_AT_KEY)
+    if isinstance(created_ms, int | float):
+        # iat is whole seconds taken just after createdAt: round up so creation's own token is
+        # never mistaken for a refresh.
+        return math.ceil(created_ms / 1000)
+    return None
 
 
 async def remember_session_details(
     session: SessionContainer, info: SessionInformationResult | None = None
 ) -> SessionInformationResult | None:
-    """Record the user agent (if missing) and last refresh (if newer) in the session's data.
+    """Record a refresh not yet on record in the session's data, and the user agent of a session
+    created before sessions were stamped with one. A new, unrefreshed session needs neither.
 
     Returns the session's information as it now is, or None if the core no longer has it.
     """
@@ -89,13 +106,14 @@ async def remember_session_details(
             return None
     data = dict(info.session_data_in_database or {})
     changed = False
-    if not data.get(USER_AGENT_KEY):
+    if not data.get(USER_AGENT_KEY):  # fallback: only sessions from before the stamping
         user_agent = request.headers.get("User-Agent", "")[:MAX_USER_AGENT_LENGTH]
         if user_agent:
             data[USER_AGENT_KEY] = user_agent
             changed = True
     issued_at = session.get_access_token_payload(user_context).get("iat")
-    if isinstance(issued_at, int) and data.get(LAST_REFRESHED_KEY) != issued_at:
+    seen = last_refresh_seen(data)
+    if isinstance(issued_at, int) and (seen is None or issued_at > seen):
         data[LAST_REFRESHED_KEY] = issued_at
         changed = True
     if changed:

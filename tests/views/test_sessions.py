@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
+from supertokens_python.recipe.session.asyncio import (
+    create_new_session_without_request_response,
+    get_session_information,
+    update_session_data_in_database,
+)
+from supertokens_python.types import RecipeUserId
 
-from tests.views.conftest import HX, sign_in, sign_up
+from app.sdk.session_payload import CREATED_AT_KEY, MAX_USER_AGENT_LENGTH, USER_AGENT_KEY
+from tests.views.conftest import EMAIL, HX, PASSWORD, sign_in, sign_up
 
 UA = {"User-Agent": "TestBrowser/1.0 (Other)"}
 
@@ -31,17 +39,20 @@ async def _own_handle(client: QuartClient) -> str:
 async def test_sessions_page_lists_and_marks_current(
     user: QuartClient, second_client: QuartClient
 ) -> None:
-    await sign_in(second_client)
-    await second_client.get("/account", headers=UA)  # that session records its user agent
+    response = await second_client.post(
+        "/login", form={"email": EMAIL, "password": PASSWORD}, headers=UA
+    )
+    assert response.status_code == 303
 
-    response = await user.get("/sessions", headers={"User-Agent": "MyBrowser/2.0"})
+    response = await user.get("/sessions")
     body = await response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" in body
     assert "2 active sessions" in body
     assert body.count('aria-current="true"') == 1
     assert "this session" in body
-    assert "MyBrowser/2.0" in body and "TestBrowser/1.0 (Other)" in body
+    # Each session shows the browser it was created from (the test client's default, and UA).
+    assert ">Quart</span>" in body and "TestBrowser/1.0 (Other)" in body
     assert body.count("<time datetime=") >= 3  # created x2, last refreshed for both
     assert 'action="/sessions/revoke-others"' in body and 'hx-delete="/sessions"' in body
 
@@ -150,3 +161,76 @@ async def test_revoke_with_empty_and_non_utf8_bodies(user: QuartClient) -> None:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert response.status_code == 200
+
+
+async def test_user_agents_stamped_at_sign_in(
+    client: QuartClient, second_client: QuartClient
+) -> None:
+    """Each session carries its browser's User-Agent from creation, before it opens any page."""
+    for browser, path, agent in (
+        (client, "/signup", "FirstBrowser/1.0"),
+        (second_client, "/login", "SecondBrowser/2.0"),
+    ):
+        response = await browser.post(
+            path, form={"email": EMAIL, "password": PASSWORD}, headers={"User-Agent": agent}
+        )
+        assert response.status_code == 303
+
+    # The first client lists them with another User-Agent: nothing is taken from this request.
+    body = await (await client.get("/sessions", headers={"User-Agent": "Later/3.0"})).get_data(
+        as_text=True
+    )
+    assert "2 active sessions" in body
+    assert "FirstBrowser/1.0" in body and "SecondBrowser/2.0" in body
+    assert "Later/3.0" not in body
+
+
+async def test_session_data_at_creation(app: Quart, client: QuartClient) -> None:
+    long_agent = "A" * 1000
+    before = int(time.time() * 1000)
+    response = await client.post(
+        "/signup",
+        form={"email": EMAIL, "password": PASSWORD},
+        headers={"User-Agent": long_agent},
+    )
+    assert response.status_code == 303
+    handle = await _own_handle(client)
+    info = await get_session_information(handle)
+    assert info is not None
+    data = info.session_data_in_database
+    assert data[USER_AGENT_KEY] == "A" * MAX_USER_AGENT_LENGTH == "A" * 256
+    assert before <= data[CREATED_AT_KEY] <= int(time.time() * 1000)
+
+    # Without a request there is no user agent; what the caller passed is kept.
+    session = await create_new_session_without_request_response(
+        "public", RecipeUserId(info.user_id), {}, {"note": "cli"}
+    )
+    bare = await get_session_information(session.get_handle())
+    assert bare is not None
+    assert USER_AGENT_KEY not in bare.session_data_in_database
+    assert bare.session_data_in_database["note"] == "cli"
+    assert isinstance(bare.session_data_in_database[CREATED_AT_KEY], int)
+
+
+async def test_new_session_needs_no_write_until_refreshed(user: QuartClient) -> None:
+    handle = await _own_handle(user)
+    body = await (await user.get("/sessions")).get_data(as_text=True)
+    assert body.count("<time datetime=") == 2  # signed in, and last refreshed = signed in
+    info = await get_session_information(handle)
+    assert info is not None
+    assert set(info.session_data_in_database) == {USER_AGENT_KEY, CREATED_AT_KEY}
+
+
+async def test_old_session_gets_user_agent_recorded(user: QuartClient) -> None:
+    """A session from before creation-time stamping (no details) still gets them on a visit."""
+    handle = await _own_handle(user)
+    await update_session_data_in_database(handle, {})
+
+    body = await (await user.get("/sessions", headers={"User-Agent": "Old/1.0"})).get_data(
+        as_text=True
+    )
+    assert "Old/1.0" in body
+    info = await get_session_information(handle)
+    assert info is not None
+    assert info.session_data_in_database[USER_AGENT_KEY] == "Old/1.0"
+    assert isinstance(info.session_data_in_database["lastRefreshed"], int)
