@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     refresh_hash2 TEXT NOT NULL,
     previous_refresh_hash2 TEXT,
     refresh_minted_at INTEGER NOT NULL,
+    refresh_generation INTEGER NOT NULL DEFAULT 0,
+    refresh_history TEXT NOT NULL DEFAULT '[]',
     expires_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     jwt_payload TEXT NOT NULL,
@@ -114,6 +116,11 @@ CREATE TABLE IF NOT EXISTS user_metadata (
     PRIMARY KEY (app_id, user_id)
 );
 """
+# Columns added after the first release, for ``_add_missing_columns``.
+ADDED_SESSION_COLUMNS = {
+    "refresh_generation": "INTEGER NOT NULL DEFAULT 0",
+    "refresh_history": "TEXT NOT NULL DEFAULT '[]'",
+}
 
 
 class Database:
@@ -135,6 +142,7 @@ class Database:
         self.connection.execute("PRAGMA busy_timeout=5000")
         self.connection.execute("PRAGMA wal_autocheckpoint=0")
         self.connection.executescript(SCHEMA)
+        self._add_missing_columns()
         self._depth = 0
         self._stop_checkpoints = threading.Event()
         self._checkpointer = threading.Thread(
@@ -144,6 +152,13 @@ class Database:
             daemon=True,
         )
         self._checkpointer.start()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database made by an older localcore up to the current schema."""
+        present = {row["name"] for row in self.all("PRAGMA table_info(sessions)")}
+        for column, definition in ADDED_SESSION_COLUMNS.items():
+            if column not in present:
+                self.execute(f"ALTER TABLE sessions ADD COLUMN {column} {definition}")
 
     def prune_expired(self, now: int) -> None:
         """Delete expired sessions and tokens (run at start-up; reads ignore them anyway)."""

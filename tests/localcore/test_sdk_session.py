@@ -79,7 +79,12 @@ async def test_reusing_a_rotated_out_refresh_token_is_theft(session_sdk: SdkApp)
         first_refresh_token, disable_anti_csrf=True
     )
     _, second_refresh_token = tokens(refreshed)
-    await refresh_session_without_request_response(second_refresh_token, disable_anti_csrf=True)
+    refreshed = await refresh_session_without_request_response(
+        second_refresh_token, disable_anti_csrf=True
+    )
+    _, third_refresh_token = tokens(refreshed)
+    # Two generations old: the grace window for a just-rotated parent does not cover it.
+    await refresh_session_without_request_response(third_refresh_token, disable_anti_csrf=True)
 
     with pytest.raises(TokenTheftError) as theft:
         await refresh_session_without_request_response(first_refresh_token, disable_anti_csrf=True)
