@@ -23,12 +23,13 @@ from typing import Any, TypeVar
 from quart import Blueprint, Response, request
 from supertokens_python.asyncio import get_user, list_users_by_account_info
 from supertokens_python.recipe.emailpassword.asyncio import (
-    reset_password_using_token,
+    consume_password_reset_token,
     send_reset_password_email,
     update_email_or_password,
     verify_credentials,
 )
 from supertokens_python.recipe.emailpassword.interfaces import (
+    ConsumePasswordResetTokenOkResult,
     PasswordPolicyViolationError,
     SignInOkResult,
     UpdateEmailOrPasswordOkResult,
@@ -45,12 +46,14 @@ from supertokens_python.recipe.emailverification.interfaces import (
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.asyncio import (
     get_all_session_handles_for_user,
+    revoke_all_sessions_for_user,
     revoke_session,
 )
 from supertokens_python.recipe.usermetadata.asyncio import (
     get_user_metadata,
     update_user_metadata,
 )
+from supertokens_python.types import RecipeUserId
 from supertokens_python.types.base import AccountInfoInput
 
 from app.forms import (
@@ -228,7 +231,8 @@ async def reset_password_page() -> Response:
 
 @bp.post("/reset-password")
 async def reset_password_submit() -> Response:
-    """Set the new password with the single-use token, or explain what is wrong inline."""
+    """Set the new password with the single-use token and sign out every session of the account,
+    or explain what is wrong inline."""
     fields = await read_form()
     token = fields.get("token", "")
     password = fields.get("password", "")
@@ -242,16 +246,32 @@ async def reset_password_submit() -> Response:
     if not form.ok:
         return await _reset_page(form, token, status=422)
 
+    user_context = request_user_context()
+    consumed = await core_call(consume_password_reset_token(TENANT, token, user_context))
+    if not isinstance(consumed, ConsumePasswordResetTokenOkResult):
+        # PasswordResetTokenInvalidError: expired, already used or unknown.
+        return await _reset_page(form, token, status=422, token_invalid=True)
     result = await core_call(
-        reset_password_using_token(TENANT, token, password, request_user_context())
+        update_email_or_password(
+            RecipeUserId(consumed.user_id),
+            password=password,
+            apply_password_policy=True,
+            tenant_id_for_password_policy=TENANT,
+            user_context=user_context,
+        )
     )
-    if isinstance(result, UpdateEmailOrPasswordOkResult):
-        return await _reset_page(form, "", done=True)
     if isinstance(result, PasswordPolicyViolationError):
+        # Not reached with the SDK's default policy, which new_password_error mirrors.
         form.errors["password"] = result.failure_reason
         return await _reset_page(form, token, status=422)
-    # PasswordResetTokenInvalidError (expired, used, unknown) or UnknownUserIdError (deleted).
-    return await _reset_page(form, token, status=422, token_invalid=True)
+    if not isinstance(result, UpdateEmailOrPasswordOkResult):
+        # UnknownUserIdError: the account was deleted after the link was sent.
+        return await _reset_page(form, token, status=422, token_invalid=True)
+    # A reset means the old password may be known to someone else: end every session.
+    user = await core_call(get_user(consumed.user_id, user_context))
+    user_id = user.id if user is not None else consumed.user_id
+    await core_call(revoke_all_sessions_for_user(user_id, True, None, user_context))
+    return await _reset_page(form, "", done=True)
 
 
 async def _reset_page(form: FormResult, token: str, status: int = 200, **context: Any) -> Response:

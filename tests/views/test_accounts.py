@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from quart import Quart
 from quart.testing import QuartClient
 
+from app.config import Settings
+from tests.conftest import RunningCore
 from tests.views.conftest import EMAIL, FORM, HX, PASSWORD, emails, last_token, sign_in, sign_up
 
 NEW_PASSWORD = "brand-new-pass-2"
@@ -271,3 +276,76 @@ async def test_oversized_body_is_413(client: QuartClient) -> None:
     response = await client.post("/forgot-password", data=b"email=" + b"a" * 40_000, headers=FORM)
     assert response.status_code == 413
     assert "too large" in await response.get_data(as_text=True)
+
+
+@pytest.fixture(name="short_token_app")
+async def _short_token_app(localcore: RunningCore, email_sink: Path) -> AsyncIterator[Quart]:
+    """The app on a core app whose access tokens live 1 s, so token-only pages re-check soon."""
+    from app import create_app
+
+    uri = localcore.new_app(access_token_validity=1)
+    app = create_app(Settings(connection_uri=uri, email_sink=email_sink))
+    try:
+        async with app.test_app():
+            yield app
+    finally:
+        localcore.remove_app(uri)
+
+
+async def _follow_to_login(client: QuartClient, path: str) -> str:
+    """Follow a page load's redirects (the refresh hop included); return where it ends."""
+    location = path
+    for _ in range(4):
+        response = await client.get(location)
+        if response.status_code != 303:
+            return location
+        location = response.headers["Location"]
+    return location
+
+
+async def test_password_reset_signs_out_every_session(
+    short_token_app: Quart, email_sink: Path
+) -> None:
+    first, second, anonymous = (short_token_app.test_client() for _ in range(3))
+    await sign_up(first)
+    await sign_in(second)
+    assert (await first.get("/dashboard")).status_code == 200
+
+    await anonymous.post("/forgot-password", form={"email": EMAIL})
+    token = last_token(email_sink, "password_reset")
+    done = await anonymous.post(
+        "/reset-password",
+        form={"token": token, "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+    )
+    assert done.status_code == 200
+    assert "signed out everywhere" in await done.get_data(as_text=True)
+
+    # Pages that check the database know at once; token-only pages once the access token expires
+    # (1 s here): the refresh then fails, so both end at the sign-in page.
+    for client in (first, second):
+        assert (await _follow_to_login(client, "/account")) == "/login?redirectBack=%2Faccount"
+    await asyncio.sleep(2.1)
+    for client in (first, second):
+        assert (await _follow_to_login(client, "/dashboard")) == "/login?redirectBack=%2Fdashboard"
+
+    await sign_in(second, password=NEW_PASSWORD)
+    assert (await second.get("/dashboard")).status_code == 200
+
+
+async def test_reset_password_for_deleted_account_is_invalid_link(
+    client: QuartClient, email_sink: Path
+) -> None:
+    from supertokens_python.asyncio import delete_user
+
+    await sign_up(client)
+    user_id = str((await (await client.get("/whoami")).get_json())["userId"])
+    await client.post("/forgot-password", form={"email": EMAIL})
+    token = last_token(email_sink, "password_reset")
+    await delete_user(user_id)
+
+    response = await client.post(
+        "/reset-password",
+        form={"token": token, "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+    )
+    assert response.status_code == 422
+    assert "invalid, has expired or was already used" in await response.get_data(as_text=True)
