@@ -73,7 +73,7 @@ from app.guard import (
     guarded,
     verify_session,
 )
-from app.htmx import render
+from app.htmx import HtmxDetails, render
 from app.sdk.hooks import request_user_context
 
 logger = logging.getLogger(__name__)
@@ -399,7 +399,11 @@ async def account_profile() -> Response:
     await core_call(
         session.merge_into_access_token_payload({"name": form.values["display_name"]}, user_context)
     )
-    return await _account_page("profile_card", profile=form, profile_saved=True)
+    # htmx swaps only the card: the header's name comes along out of band (hx-swap-oob).
+    nav_name = form.values["display_name"] if HtmxDetails(request).wants_fragment else None
+    return await _account_page(
+        "profile_card", profile=form, profile_saved=True, nav_name_oob=nav_name
+    )
 
 
 @bp.post("/account/password")

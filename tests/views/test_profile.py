@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from quart.testing import QuartClient
 from supertokens_python.asyncio import delete_user
 from supertokens_python.recipe.usermetadata.asyncio import get_user_metadata
 
-from tests.views.conftest import FORM, HX, PASSWORD, sign_in
+from tests.views.conftest import EMAIL, FORM, HX, PASSWORD, sign_in
 
 NEW_PASSWORD = "changed-pass-77"
 
@@ -60,6 +62,40 @@ async def test_profile_save(user: QuartClient, htmx: bool) -> None:
     dashboard = await user.get("/dashboard")
     assert 'class="nav-user-name"' in (page := await dashboard.get_data(as_text=True))
     assert "Ada Lovelace</span>" in page
+
+
+async def test_profile_save_updates_header_name_out_of_band(user: QuartClient) -> None:
+    """The htmx answer carries the header's name too, so the new name shows at once."""
+    page = await (await user.get("/account")).get_data(as_text=True)
+    assert page.count('id="nav-user-name"') == 1  # the header's, and no out-of-band copy
+    assert "hx-swap-oob" not in page
+
+    response = await user.post(
+        "/account/profile",
+        form={"display_name": "Grace <Hopper>", "time_zone": "UTC"},
+        headers=HX,
+    )
+    assert response.status_code == 422  # "<" is refused: no header update on an error
+    assert 'id="nav-user-name"' not in await response.get_data(as_text=True)
+
+    response = await user.post(
+        "/account/profile", form={"display_name": "Grace Hopper", "time_zone": "UTC"}, headers=HX
+    )
+    body = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<form id="profile-card"')
+    oob = re.search(r'<span class="nav-user-name" id="nav-user-name"[^>]*>(.*?)</span>\s*$', body)
+    assert oob, body
+    assert 'hx-swap-oob="true"' in oob.group(0)
+    assert f'title="{EMAIL}"' in oob.group(0)
+    assert oob.group(1).endswith("Grace Hopper")
+
+    # Without htmx the whole page re-renders with the new name in its one header.
+    page = await (
+        await user.post("/account/profile", form={"display_name": "Ada L", "time_zone": "UTC"})
+    ).get_data(as_text=True)
+    assert page.count('id="nav-user-name"') == 1 and "hx-swap-oob" not in page
+    assert "Ada L</span>" in page
 
 
 @pytest.mark.parametrize(
