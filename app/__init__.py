@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -70,4 +71,10 @@ def create_app(config: Settings | None = None) -> Quart:
         return Response("ok", content_type="text/plain; charset=utf-8")
 
     register_blueprints(app)
+    if settings.trusted_proxy_hops > 0:
+        # Behind TLS proxies: take scheme, host and client address from the X-Forwarded-* values
+        # the trusted proxies appended, so request.host_url matches the browser's https URLs.
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=settings.trusted_proxy_hops
+        )
     return app

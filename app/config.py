@@ -27,6 +27,7 @@ LOCAL_SITE = "http://localhost:8000"
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_PROXY_HOPS = 10
 
 
 class ConfigError(ValueError):
@@ -58,6 +59,9 @@ class Settings:
     # Absolute session lifetime from sign-in, whatever the refreshes: the guard enforces it.
     session_max_age: int = 7 * 24 * 3600
     email_sink: Path = Path("var/emails.jsonl")
+    # How many reverse proxies in front of the app append X-Forwarded-For/-Proto/-Host; 0 ignores
+    # those headers (the default: anyone could send them). See create_app and docs/deploy.md.
+    trusted_proxy_hops: int = 0
     secret_key: str = field(default_factory=_random_secret_key, repr=False)
     app_env: AppEnv = "development"
 
@@ -123,6 +127,9 @@ class Settings:
                 )
             ),
             email_sink=Path(get("EMAIL_SINK") or "var/emails.jsonl"),
+            trusted_proxy_hops=_parse_count(
+                "TRUST_PROXY_HEADERS", get("TRUST_PROXY_HEADERS") or "0"
+            ),
             secret_key=secret_key,
             app_env=app_env,
         )
@@ -145,6 +152,13 @@ def _parse_seconds(name: str, raw: str) -> float:
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a number of seconds.") from None
     return seconds
+
+
+def _parse_count(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
 
 
 def _parse_choice(name: str, raw: str, choices: object) -> str:
@@ -256,6 +270,11 @@ def _validate(settings: Settings) -> None:
     if not 0 < settings.core_timeout <= 300:
         raise ConfigError(
             f"CORE_TIMEOUT={settings.core_timeout!r} must be between 0 and 300 seconds."
+        )
+    if not 0 <= settings.trusted_proxy_hops <= MAX_PROXY_HOPS:
+        raise ConfigError(
+            f"TRUST_PROXY_HEADERS={settings.trusted_proxy_hops!r} must be the number of proxies "
+            f"in front of the app, from 0 (none: ignore X-Forwarded-*) to {MAX_PROXY_HOPS}."
         )
 
     if settings.cookie_domain is not None:

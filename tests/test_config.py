@@ -33,6 +33,7 @@ def test_defaults_are_local_and_safe() -> None:
     assert settings.serve_auth_api is True
     assert settings.core_timeout == 5.0
     assert settings.email_sink == Path("var/emails.jsonl")
+    assert settings.trusted_proxy_hops == 0
     assert settings.app_env == "development"
     assert len(settings.secret_key) >= 32
 
@@ -63,6 +64,7 @@ def test_every_variable_is_read() -> None:
             "APP_NAME": "Demo",
             "CORE_TIMEOUT": "2.5",
             "EMAIL_SINK": "/tmp/mail.jsonl",
+            "TRUST_PROXY_HEADERS": "2",
             "SECRET_KEY": "k" * 32,
         }
     )
@@ -82,6 +84,7 @@ def test_every_variable_is_read() -> None:
         app_name="Demo",
         core_timeout=2.5,
         email_sink=Path("/tmp/mail.jsonl"),
+        trusted_proxy_hops=2,
         secret_key="k" * 32,
     )
 
@@ -156,6 +159,10 @@ UNSAFE_DEVELOPMENT = [
     pytest.param({"CORE_TIMEOUT": "soon"}, "CORE_TIMEOUT", id="timeout-not-number"),
     pytest.param({"CORE_TIMEOUT": "0"}, "CORE_TIMEOUT", id="timeout-zero"),
     pytest.param({"SERVE_AUTH_API": "maybe"}, "SERVE_AUTH_API", id="bool-garbage"),
+    pytest.param({"TRUST_PROXY_HEADERS": "yes"}, "TRUST_PROXY_HEADERS", id="proxy-hops-word"),
+    pytest.param({"TRUST_PROXY_HEADERS": "1.5"}, "TRUST_PROXY_HEADERS", id="proxy-hops-fraction"),
+    pytest.param({"TRUST_PROXY_HEADERS": "-1"}, "TRUST_PROXY_HEADERS", id="proxy-hops-negative"),
+    pytest.param({"TRUST_PROXY_HEADERS": "11"}, "TRUST_PROXY_HEADERS", id="proxy-hops-too-many"),
     pytest.param({"APP_ENV": "staging"}, "APP_ENV", id="unknown-env"),
     pytest.param({"ANTI_CSRF": "VIA_TOKEN"}, "ANTI_CSRF", id="anti-csrf-unsupported"),
     pytest.param({"COOKIE_SAME_SITE": "none"}, "Secure", id="samesite-none-insecure"),
