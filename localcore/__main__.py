@@ -80,6 +80,10 @@ async def run(arguments: argparse.Namespace) -> None:
     config.bind = [address]
     config.accesslog = None
     config.graceful_timeout = 2.0
+    # Longer than any client's idle keep-alive (httpx: 5 s, Hypercorn's default here too), so the
+    # client always closes an idle connection first and never sends a request into our close
+    # (seen in the soak as an httpx ReadError, answered 503 by the app).
+    config.keep_alive_timeout = 75.0
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
