@@ -75,9 +75,9 @@ async def test_admin_page_lists_users_and_roles(
     assert response.status_code == 200
     assert "<html" in body and 'href="/admin"' in body  # nav shows the Admin link
     assert EMAIL in body and 'badge-current">admin' in body
-    # The local core has no GET /users: the page says it lists users with a role only.
-    assert "cannot list every user" in body
-    assert "bob@example.test" not in body
+    # The local core lists users (GET /users): everyone is on the page, Bob without a role.
+    assert "cannot list every user" not in body
+    assert "bob@example.test" in body and "none</span>" in body
 
     found = await admin.get("/admin?email=BOB@example.test", headers=HX)
     fragment = await found.get_data(as_text=True)
