@@ -85,9 +85,7 @@ def last_refresh_seen(data: dict[str, Any]) -> float | None:
         return refreshed
     created_ms = data.get(CREATED_AT_KEY)
     if isinstance(created_ms, int | float):
-        # iat is whole seconds taken just after createdAt: round up so creation's own token is
-        # never mistaken for a refresh.
-        return math.ceil(created_ms / 1000)
+        return created_ms / 1000
     return None
 
 
@@ -113,7 +111,9 @@ async def remember_session_details(
             changed = True
     issued_at = session.get_access_token_payload(user_context).get("iat")
     seen = last_refresh_seen(data)
-    if isinstance(issued_at, int) and (seen is None or issued_at > seen):
+    # iat is whole seconds, taken just after createdAt: rounding up keeps creation's own token
+    # from counting as a refresh.
+    if isinstance(issued_at, int) and (seen is None or issued_at > math.ceil(seen)):
         data[LAST_REFRESHED_KEY] = issued_at
         changed = True
     if changed:
