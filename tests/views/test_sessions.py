@@ -234,3 +234,18 @@ async def test_old_session_gets_user_agent_recorded(user: QuartClient) -> None:
     assert info is not None
     assert info.session_data_in_database[USER_AGENT_KEY] == "Old/1.0"
     assert isinstance(info.session_data_in_database["lastRefreshed"], int)
+
+
+async def test_sessions_table_stacks_on_phones_and_keeps_full_user_agent(
+    client: QuartClient,
+) -> None:
+    """The markup app.css needs for the phone layout: labelled cells and the whole UA in title."""
+    agent = "Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro) " + "X" * 150
+    await client.post(
+        "/signup", form={"email": EMAIL, "password": PASSWORD}, headers={"User-Agent": agent}
+    )
+    body = await (await client.get("/sessions")).get_data(as_text=True)
+    assert '<table class="table-stack" role="table">' in body
+    for label in ("Browser", "Signed in", "Last refreshed"):
+        assert f'data-label="{label}"' in body
+    assert f'<span class="user-agent" title="{agent}">{agent}</span>' in body
