@@ -127,7 +127,9 @@ async def test_replayed_old_refresh_token_ends_the_session_in_both_contexts(
         c["value"] for c in stolen if c["name"] == "sRefreshToken"
     )
 
-    # The thief replays the old cookies from another browser: theft detected, session revoked.
+    # Later (past the core's grace window for racing refreshes, as long as an access token here),
+    # the thief replays the old cookies from another browser: theft detected, session revoked.
+    await wait_for_access_token_expiry(context)
     thief_context = await new_context()
     await thief_context.add_cookies(stolen)  # type: ignore[arg-type]
     thief = await thief_context.new_page()

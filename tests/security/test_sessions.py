@@ -250,7 +250,11 @@ async def _rotate(app: Quart, refresh: str, via: str) -> dict[str, str]:
 async def test_refresh_token_reuse_is_theft_and_kills_the_session(app: Quart, via: str) -> None:
     user = await sign_up(app)
     first = await _rotate(app, user.refresh, via)  # R0 -> R1 (R0 still valid until R1 is used)
-    second = await _rotate(app, first[REFRESH], via)  # R1 promoted -> R2; R0 is now stale
+    second = await _rotate(app, first[REFRESH], via)  # R1 promoted -> R2
+    # A render with R2's access token promotes R2: R0 is now two generations old. (R0 just after
+    # R1's promotion would still be inside the core's race grace window: localcore's docstring.)
+    page = await raw_request(app, "GET", DB_CHECKED_TEST_ROUTE, {ACCESS: second[ACCESS]})
+    assert page.status_code == 200
 
     if via == "hop":
         reuse = await refresh_hop(app, user.refresh)
