@@ -8,8 +8,9 @@ re-fetches them from the core (one core call per minute at most) and updates the
 granted with `python -m app create-admin`, or revoked, reaches existing sessions within a minute;
 signing in again, or `session.fetch_and_set_claim(UserRoleClaim)`, applies it at once.
 
-Listing uses the core's user list (`get_users_newest_first`). A core without `GET /users` (the
-local core) falls back to the users who hold any role, plus a search by email.
+Listing uses the core's user list (`get_users_newest_first`, `GET /{tenant}/users`, which both the
+official and the local core serve). A core that cannot list users falls back to the users who hold
+any role, plus a search by email, and the page says the list is partial.
 """
 
 from __future__ import annotations
