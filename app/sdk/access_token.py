@@ -9,6 +9,11 @@ names. This module stands in for the `jwt` module inside `recipe/session/access_
   token, most of the guard's cost per render); here a compiled regex does it.
 Time claims are checked as PyJWT does with no leeway: `exp` must be a number in the future, and
 `nbf`/`iat`, when present, numbers not in the future.
+
+A browser sends the same access token on every render until it is refreshed, so a token whose
+signature was verified with a given key object is remembered (a bounded LRU of raw payloads):
+the next render of that token skips the RSA check and the base64 work, but its time claims are
+checked again every time, and a different key object (a re-fetched JWKS) verifies afresh.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import binascii
 import json
 import re
 import time
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -27,6 +33,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+VERIFIED_CACHE_SIZE = 4096
+# token -> (the key object it was verified with, its raw JSON payload)
+_verified: OrderedDict[str, tuple[RSAPublicKey, bytes]] = OrderedDict()
 
 
 def _segment(value: str) -> bytes:
@@ -72,13 +81,30 @@ def decode_rs256(token: str, key: Any, options: dict[str, Any] | None = None) ->
     """Verify `token` with the RSA public `key`; return its payload or raise a PyJWT error."""
     if not isinstance(token, str) or not isinstance(key, RSAPublicKey):
         raise jwt.DecodeError("an RS256 token and an RSA public key are required")
+    cached = _verified.get(token)
+    if cached is not None and cached[0] is key:
+        _verified.move_to_end(token)
+        raw_payload = cached[1]
+    else:
+        raw_payload = _verify_signature(token, key)
+        _verified[token] = (key, raw_payload)
+        if len(_verified) > VERIFIED_CACHE_SIZE:
+            _verified.popitem(last=False)
+    payload = _json_object(raw_payload)  # a fresh dict each time: callers may change it
+    verify_exp = bool((options or {}).get("verify_exp", True))
+    check_time_claims(payload, time.time(), verify_exp)
+    return payload
+
+
+def _verify_signature(token: str, key: RSAPublicKey) -> bytes:
     parts = token.split(".")
     if len(parts) != 3:
         raise jwt.DecodeError("not enough segments")
     header = _json_object(_segment(parts[0]))
     if header.get("alg") != "RS256":
         raise jwt.InvalidAlgorithmError("only RS256 access tokens are accepted")
-    payload = _json_object(_segment(parts[1]))
+    raw_payload = _segment(parts[1])
+    _json_object(raw_payload)
     try:
         key.verify(
             _segment(parts[2]),
@@ -88,9 +114,7 @@ def decode_rs256(token: str, key: Any, options: dict[str, Any] | None = None) ->
         )
     except InvalidSignature as err:
         raise jwt.InvalidSignatureError("Signature verification failed") from err
-    verify_exp = bool((options or {}).get("verify_exp", True))
-    check_time_claims(payload, time.time(), verify_exp)
-    return payload
+    return raw_payload
 
 
 class RS256Only:

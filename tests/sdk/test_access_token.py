@@ -78,3 +78,30 @@ def test_expired_token_passes_when_expiry_is_not_checked() -> None:
 def test_malformed_tokens_are_refused(raw: str) -> None:
     with pytest.raises(jwt.InvalidTokenError):
         decode_rs256(raw, KEY.public_key())
+
+
+def test_a_remembered_token_still_expires() -> None:
+    raw = token(exp=int(time.time()) + 1)
+    assert decode_rs256(raw, KEY.public_key())["sub"] == "u"
+
+    time.sleep(1.1)
+
+    with pytest.raises(jwt.ExpiredSignatureError):
+        decode_rs256(raw, KEY.public_key())
+
+
+def test_a_remembered_token_is_checked_again_against_another_key() -> None:
+    raw = token()
+    public = KEY.public_key()
+    assert decode_rs256(raw, public)["sub"] == "u"
+
+    with pytest.raises(jwt.InvalidSignatureError):
+        decode_rs256(raw, OTHER.public_key())
+
+
+def test_callers_get_their_own_payload_copy() -> None:
+    raw = token(roles={"v": ["admin"]})
+    first = decode_rs256(raw, KEY.public_key())
+    first["roles"]["v"].append("intruder")
+
+    assert decode_rs256(raw, KEY.public_key())["roles"] == {"v": ["admin"]}
