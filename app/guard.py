@@ -343,7 +343,8 @@ async def handle_guard_decision(decision: GuardDecision) -> ResponseReturnValue:
     return response
 
 
-def _mark_guarded_response(response: Response) -> Response:
+async def _mark_guarded_response(response: Response) -> Response:
+    # Async on purpose: Quart runs a sync hook in a worker thread, a costly hop on every response.
     state = g.get("guard_state")
     if state is None or not state.guarded:
         return response

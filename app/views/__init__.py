@@ -8,6 +8,7 @@ before-request hook, which runs before any blueprint's, so only the app-wide lim
 
 from __future__ import annotations
 
+from flask.templating import _default_template_ctx_processor as flask_default_context
 from quart import Blueprint, Quart, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -47,3 +48,9 @@ def register_blueprints(app: Quart) -> None:
     app.register_blueprint(pages.bp)
     for blueprint in (auth.bp, account.bp, sessions.bp, admin.bp):
         app.register_blueprint(_limited(blueprint))
+    # Registering a blueprint copies Flask's sync default context processor onto it; Quart runs a
+    # sync processor in a worker thread, a thread hop on every render. The app's own (async)
+    # default already provides g, request and session, so the copies are dropped.
+    for name, processors in app.template_context_processors.items():
+        if name is not None:
+            processors[:] = [p for p in processors if p is not flask_default_context]
