@@ -766,3 +766,29 @@ async def test_refresh_route_renders_the_browser_refresh_page_under_custom_heade
         assert "supertokens-web-js/session.js" in body
         assert 'data-redirect-back="/"' in body
         assert 'data-anti-csrf="VIA_CUSTOM_HEADER"' in body  # app.js then sends `rid` with htmx
+
+
+async def test_duplicate_cookies_after_a_domain_change_are_cleared_and_the_page_retried(
+    settings: Settings,
+) -> None:
+    moved = replace(
+        settings,
+        website_domain="http://app.example.test",
+        api_domain="http://app.example.test",
+        cookie_domain=".example.test",
+        older_cookie_domain="app.example.test",
+    )
+    async for app in started_app(moved):
+        client = app.test_client()
+        page = await client.get("/dashboard", headers={**DUPLICATES, "Host": "app.example.test"})
+        assert urlsplit(page.headers["Location"]).path == "/auth/session/refresh"
+
+        hop = await client.get(
+            page.headers["Location"], headers={**DUPLICATES, "Host": "app.example.test"}
+        )
+
+        # The SDK clears the cookies of the older domain; the browser then retries the page.
+        assert hop.status_code == 303
+        assert hop.headers["Location"] == "/dashboard"
+        cleared = [c for c in hop.headers.getlist("Set-Cookie") if "app.example.test" in c.lower()]
+        assert any(c.startswith("sAccessToken=;") for c in cleared)
