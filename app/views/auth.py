@@ -94,13 +94,18 @@ async def _start_session(recipe_user_id: Any, email: str) -> None:
     )
 
 
-@bp.get("/login")
-async def login_page() -> Response:
-    """The sign-in form; a signed-in user goes straight to where they were going."""
+async def _empty_form_or_onwards(template: str) -> Response:
+    """A signed-in visitor goes straight to where they were going; others get the empty form."""
     redirect_back = _redirect_back_from(request.args)
     if await _signed_in():
         return redirect_to(redirect_back)
-    return await _credentials_page("auth/login.html", FormResult(), redirect_back)
+    return await _credentials_page(template, FormResult(), redirect_back)
+
+
+@bp.get("/login")
+async def login_page() -> Response:
+    """The sign-in form."""
+    return await _empty_form_or_onwards("auth/login.html")
 
 
 @bp.post("/login")
@@ -122,11 +127,8 @@ async def login_submit() -> Response:
 
 @bp.get("/signup")
 async def signup_page() -> Response:
-    """The sign-up form; a signed-in user goes to the dashboard."""
-    redirect_back = _redirect_back_from(request.args)
-    if await _signed_in():
-        return redirect_to(redirect_back)
-    return await _credentials_page("auth/signup.html", FormResult(), redirect_back)
+    """The sign-up form."""
+    return await _empty_form_or_onwards("auth/signup.html")
 
 
 @bp.post("/signup")
