@@ -26,11 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote, unquote
 
-from quart import Quart, Response, g, request
+from quart import Quart, Response, current_app, g, request
 from quart.typing import ResponseReturnValue
 from supertokens_python.exceptions import SuperTokensError
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.asyncio import get_session, revoke_session
+from supertokens_python.recipe.session.cookie_and_header import (
+    clear_session_from_all_token_transfer_methods,
+)
 from supertokens_python.recipe.session.exceptions import (
     InvalidClaimsError,
     SuperTokensSessionError,
@@ -38,6 +41,7 @@ from supertokens_python.recipe.session.exceptions import (
     UnauthorisedError,
 )
 from supertokens_python.recipe.session.interfaces import SessionClaimValidator
+from supertokens_python.recipe.session.recipe import SessionRecipe
 
 from app.errors import error_response
 from app.htmx import HtmxDetails, client_redirect
@@ -163,8 +167,6 @@ def _has_access_token_cookie() -> bool:
 def _session_max_age(policy: SessionPolicy) -> int:
     if policy.max_age is not None:
         return policy.max_age
-    from quart import current_app
-
     return int(current_app.config["SETTINGS"].session_max_age)
 
 
@@ -423,11 +425,6 @@ def apply_mutators(response: Response, mutators: Iterable[Any]) -> None:
 
 def clear_session_cookies(response: Response) -> None:
     """Clear the session's cookies and front-token exactly as the SDK does on UNAUTHORISED."""
-    from supertokens_python.recipe.session.cookie_and_header import (
-        clear_session_from_all_token_transfer_methods,
-    )
-    from supertokens_python.recipe.session.recipe import SessionRecipe
-
     clear_session_from_all_token_transfer_methods(
         QuartResponse(response),
         SessionRecipe.get_instance(),
