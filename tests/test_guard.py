@@ -79,7 +79,7 @@ def add_test_routes(app: Quart) -> None:
         return "no claims ok"
 
     @app.get("/t/short-lived")
-    @guarded(max_age=1)
+    @guarded(max_age=3)
     async def short_lived() -> str:
         return "short ok"
 
@@ -104,8 +104,12 @@ async def _guard_app(settings: Settings) -> AsyncIterator[Quart]:
 
 @pytest.fixture(name="short_settings")
 def _short_settings(localcore: RunningCore, settings: Settings) -> Settings:
-    """Access tokens that expire after one second, in a core app of their own."""
-    return replace(settings, connection_uri=localcore.new_app(access_token_validity=1))
+    """Short access tokens, in a core app of their own.
+
+    Token times are whole seconds, so a 2 s token has 1-2 s left when issued: long enough for the
+    renders right after a sign-in or refresh, and surely expired after `wait_for_expiry` (2.1 s).
+    """
+    return replace(settings, connection_uri=localcore.new_app(access_token_validity=2))
 
 
 @pytest.fixture(name="short_app")
@@ -461,7 +465,7 @@ async def test_absolute_lifetime_revokes_and_logs_in(guard_app: Quart) -> None:
     client = guard_app.test_client()
     await sign_up(client)
     assert (await client.get("/t/short-lived")).status_code == 200
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(3.2)  # `authAt` is whole seconds: over 3 s for sure after 3.2 s
 
     response = await client.get("/t/short-lived")
 

@@ -280,10 +280,11 @@ async def test_oversized_body_is_413(client: QuartClient) -> None:
 
 @pytest.fixture(name="short_token_app")
 async def _short_token_app(localcore: RunningCore, email_sink: Path) -> AsyncIterator[Quart]:
-    """The app on a core app whose access tokens live 1 s, so token-only pages re-check soon."""
+    """The app on a core app whose access tokens live 2 s, so token-only pages re-check soon."""
     from app import create_app
 
-    uri = localcore.new_app(access_token_validity=1)
+    # Whole-second token times: a 2 s token has 1-2 s left when issued, and is gone after 2.1 s.
+    uri = localcore.new_app(access_token_validity=2)
     app = create_app(Settings(connection_uri=uri, email_sink=email_sink))
     try:
         async with app.test_app():
@@ -308,8 +309,8 @@ async def test_password_reset_signs_out_every_session(
 ) -> None:
     first, second, anonymous = (short_token_app.test_client() for _ in range(3))
     await sign_up(first)
-    await sign_in(second)
     assert (await first.get("/dashboard")).status_code == 200
+    await sign_in(second)
 
     await anonymous.post("/forgot-password", form={"email": EMAIL})
     token = last_token(email_sink, "password_reset")
@@ -321,7 +322,7 @@ async def test_password_reset_signs_out_every_session(
     assert "signed out everywhere" in await done.get_data(as_text=True)
 
     # Pages that check the database know at once; token-only pages once the access token expires
-    # (1 s here): the refresh then fails, so both end at the sign-in page.
+    # (2 s here): the refresh then fails, so both end at the sign-in page.
     for client in (first, second):
         assert (await _follow_to_login(client, "/account")) == "/login?redirectBack=%2Faccount"
     await asyncio.sleep(2.1)
