@@ -13,7 +13,7 @@ import httpx
 from quart import Quart, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from app.htmx import HtmxDetails
+from app.htmx import HtmxDetails, current_location
 
 logger = logging.getLogger(__name__)
 
@@ -92,15 +92,16 @@ def is_core_unavailable(error: BaseException | None) -> bool:
     return False
 
 
-async def core_unavailable_response() -> Response:
-    """503 page or fragment with Retry-After: nobody is signed out because the core is down."""
-    retry_url = None
-    if request.method == "GET":
+async def core_unavailable_response(retry_url: str | None = None) -> Response:
+    """503 page or fragment with Retry-After: nobody is signed out because the core is down.
+
+    `retry_url` (already validated) defaults to the current page for a GET.
+    """
+    if retry_url is None and request.method == "GET":
         from app.security import safe_redirect_back
 
-        query = request.query_string.decode("latin-1")
-        retry_url = safe_redirect_back(request.path + (f"?{query}" if query else ""), default="")
-    response = await error_response(503, UNAVAILABLE_MESSAGE, retry_url=retry_url or None)
+        retry_url = safe_redirect_back(current_location(), default="") or None
+    response = await error_response(503, UNAVAILABLE_MESSAGE, retry_url=retry_url)
     response.headers["Retry-After"] = "5"
     return response
 

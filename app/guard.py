@@ -43,8 +43,8 @@ from supertokens_python.recipe.session.exceptions import (
 from supertokens_python.recipe.session.interfaces import SessionClaimValidator
 from supertokens_python.recipe.session.recipe import SessionRecipe
 
-from app.errors import error_response
-from app.htmx import HtmxDetails, client_redirect
+from app.errors import core_unavailable_response, error_response
+from app.htmx import HtmxDetails, current_location, redirect_to
 from app.sdk.hooks import request_user_context
 from app.sdk.session_payload import AUTH_AT_CLAIM
 from app.sdk.wrappers import QuartRequest, QuartResponse
@@ -160,6 +160,13 @@ def current_session() -> SessionContainer | None:
     return guard_state().session
 
 
+def required_session() -> SessionContainer:
+    """The session of a view guarded with a required session (always there once it runs)."""
+    session = guard_state().session
+    assert session is not None, "a guarded view runs with a session"
+    return session
+
+
 def _has_access_token_cookie() -> bool:
     return bool(request.cookies.get(ACCESS_TOKEN_COOKIE))
 
@@ -256,12 +263,6 @@ def _refresh_or_break_loop(mutators: Iterable[Any]) -> GuardDecision:
     return RefreshRequired("refresh needed", mutators)
 
 
-def current_location() -> str:
-    """Path and query of the current request (what a full-page refresh returns to)."""
-    query = request.query_string.decode("latin-1")
-    return request.path + (f"?{query}" if query else "")
-
-
 def return_location(htmx: HtmxDetails) -> str:
     """Where the user should come back to after a refresh or sign-in, already validated.
 
@@ -285,15 +286,6 @@ def refresh_url(redirect_back: str) -> str:
 def login_url(redirect_back: str) -> str:
     target = safe_redirect_back(redirect_back)
     return "/login" if target == "/" else "/login?redirectBack=" + quote(target, safe="")
-
-
-def redirect_response(location: str, htmx: HtmxDetails) -> Response:
-    """303 for a page load; 401 + `HX-Redirect` for an htmx XHR (never a 3xx there)."""
-    if htmx.is_xhr:
-        return client_redirect(location, status=401)
-    response = Response("", status=303)
-    response.headers["Location"] = location
-    return response
 
 
 def guarded(
@@ -322,9 +314,9 @@ async def handle_guard_decision(decision: GuardDecision) -> ResponseReturnValue:
     htmx = HtmxDetails(request)
     response: Response
     if isinstance(decision, RefreshRequired):
-        response = redirect_response(refresh_url(return_location(htmx)), htmx)
+        response = redirect_to(refresh_url(return_location(htmx)), htmx_status=401)
     elif isinstance(decision, LoginRequired):
-        response = redirect_response(login_url(return_location(htmx)), htmx)
+        response = redirect_to(login_url(return_location(htmx)), htmx_status=401)
         if decision.clear_cookies:
             clear_session_cookies(response)
     elif isinstance(decision, ClaimFailed):
@@ -335,12 +327,7 @@ async def handle_guard_decision(decision: GuardDecision) -> ResponseReturnValue:
             claim=", ".join(decision.claim_ids),
         )
     else:
-        response = await error_response(
-            503,
-            "The sign-in service is unavailable. Please try again in a moment.",
-            retry_url=return_location(htmx),
-        )
-        response.headers["Retry-After"] = "5"
+        response = await core_unavailable_response(retry_url=return_location(htmx))
     apply_mutators(response, decision.mutators)
     return response
 

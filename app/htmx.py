@@ -88,10 +88,17 @@ async def render(
     return response
 
 
-def redirect_to(location: str) -> Response:
-    """After a successful form post: `HX-Redirect` for htmx (whole-window), else a 303."""
+def redirect_to(location: str, htmx_status: int = 200) -> Response:
+    """A 303 for a page load; for an htmx XHR, `HX-Redirect` with `htmx_status` (never a 3xx,
+    which the browser would follow and swap into the target)."""
     if HtmxDetails(request).is_xhr:
-        return client_redirect(location, status=200)
+        return client_redirect(location, status=htmx_status)
     response = Response("", status=303)
     response.headers["Location"] = location
     return response
+
+
+def current_location() -> str:
+    """Path and query of the current request."""
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")

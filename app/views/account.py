@@ -69,8 +69,8 @@ from app.guard import (
     GuardDecision,
     LoginRequired,
     SessionPolicy,
-    current_session,
     guarded,
+    required_session,
     verify_session,
 )
 from app.htmx import HtmxDetails, render
@@ -286,7 +286,7 @@ async def _reset_page(form: FormResult, token: str, status: int = 200, **context
 @guarded(check_database=True)
 async def verify_email_send() -> Response:
     """Email a verification link to the signed-in user (from the dashboard or account page)."""
-    session = _session()
+    session = required_session()
     result = await core_call(
         send_email_verification_email(
             TENANT,
@@ -336,12 +336,6 @@ async def _optional_session() -> SessionContainer | None:
 # The account page: profile, password, verification
 
 
-def _session() -> SessionContainer:
-    session = current_session()
-    assert session is not None, "a guarded view runs with a session"
-    return session
-
-
 async def _account_page(
     fragment: str | None = None,
     status: int = 200,
@@ -350,7 +344,7 @@ async def _account_page(
     **context: Any,
 ) -> Response:
     """The whole account page, or one of its cards (`fragment`) for an htmx request."""
-    session = _session()
+    session = required_session()
     if profile is None:
         saved = await load_profile(session.get_user_id())
         profile = FormResult(
@@ -375,7 +369,7 @@ async def account() -> Response:
     """Profile, password and email verification of the signed-in user."""
     from app.views.sessions import remember_session_details
 
-    await remember_session_details(_session())
+    await remember_session_details(required_session())
     return await _account_page()
 
 
@@ -383,7 +377,7 @@ async def account() -> Response:
 @guarded(check_database=True)
 async def account_profile() -> Response:
     """Save display name and time zone; htmx swaps the profile card, else the page re-renders."""
-    session = _session()
+    session = required_session()
     form = profile_form(await read_form())
     if not form.ok:
         return await _account_page("profile_card", status=422, profile=form)
@@ -410,7 +404,7 @@ async def account_profile() -> Response:
 @guarded(check_database=True)
 async def account_password() -> Response:
     """Change the password after checking the current one; sign out every other session."""
-    session = _session()
+    session = required_session()
     user_context = request_user_context()
     fields = await read_form()
     current = fields.get("current_password", "")

@@ -30,7 +30,7 @@ from supertokens_python.recipe.session.exceptions import (
     UnauthorisedError,
 )
 
-from app.errors import error_response
+from app.errors import core_unavailable_response
 from app.forms import FormResult, credentials_form, read_form
 from app.guard import (
     REFRESH_MARKER_COOKIE,
@@ -211,13 +211,7 @@ async def refresh() -> Response:
         return _refresh_failed(target, [])
     except Exception:
         logger.exception("refresh could not reach the core")
-        response = await error_response(
-            503,
-            "The sign-in service is unavailable. Please try again in a moment.",
-            retry_url=target,
-        )
-        response.headers["Retry-After"] = "5"
-        return response
+        return await core_unavailable_response(retry_url=target)
     response = redirect_to(target)
     response.set_cookie(
         REFRESH_MARKER_COOKIE,

@@ -10,7 +10,7 @@ from quart import Blueprint, Response, jsonify, request
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.asyncio import get_session
 
-from app.guard import SessionPolicy, current_session, guarded, verify_session
+from app.guard import SessionPolicy, guarded, required_session, verify_session
 from app.htmx import render
 from app.sdk import QuartRequest, request_user_context
 
@@ -53,8 +53,7 @@ async def index() -> Response:
 @guarded()
 async def dashboard() -> Response:
     """Who is signed in, and the session card that htmx polls."""
-    session = current_session()
-    assert session is not None
+    session = required_session()
     return await render("pages/dashboard.html", "session_card", card=SessionCard.of(session))
 
 
@@ -62,8 +61,7 @@ async def dashboard() -> Response:
 @guarded()
 async def dashboard_session() -> Response:
     """The session card alone (htmx polls it; without JS it is the whole dashboard)."""
-    session = current_session()
-    assert session is not None
+    session = required_session()
     return await render("pages/dashboard.html", "session_card", card=SessionCard.of(session))
 
 

@@ -36,7 +36,7 @@ from supertokens_python.recipe.session.asyncio import (
 from supertokens_python.recipe.session.interfaces import SessionInformationResult
 
 from app.errors import error_response
-from app.guard import clear_session_cookies, current_session, guarded
+from app.guard import clear_session_cookies, guarded, required_session
 from app.htmx import redirect_to, render
 from app.sdk.hooks import request_user_context
 from app.sdk.session_payload import CREATED_AT_KEY, MAX_USER_AGENT_LENGTH, USER_AGENT_KEY
@@ -150,14 +150,8 @@ def _sort_key(row: SessionRow) -> float:
     return datetime.fromisoformat(row.created).timestamp() if row.created else 0.0
 
 
-def _session() -> SessionContainer:
-    session = current_session()
-    assert session is not None, "a guarded view runs with a session"
-    return session
-
-
 async def _sessions_page(status: int = 200, **context: Any) -> Response:
-    session = _session()
+    session = required_session()
     return await render(
         SESSIONS_PAGE, "sessions_list", status=status, rows=await load_rows(session), **context
     )
@@ -199,7 +193,7 @@ async def revoke_others_form() -> Response:
 
 
 async def _revoke(handle: str) -> Response:
-    session = _session()
+    session = required_session()
     if not _HANDLE_PATTERN.match(handle) or handle not in await _handles(session):
         return await error_response(404, "There is no such session among yours.")
     await core_call(revoke_session(handle, request_user_context()))
@@ -212,6 +206,6 @@ async def _revoke(handle: str) -> Response:
 
 
 async def _revoke_others() -> Response:
-    count = await revoke_other_sessions(_session())
+    count = await revoke_other_sessions(required_session())
     noun = "session" if count == 1 else "sessions"
     return await _sessions_page(notice=f"Signed out {count} other {noun}.")
