@@ -30,7 +30,11 @@ from quart import Quart, Response, current_app, g, request
 from quart.typing import ResponseReturnValue
 from supertokens_python.exceptions import SuperTokensError
 from supertokens_python.recipe.session import SessionContainer
-from supertokens_python.recipe.session.asyncio import get_session, revoke_session
+from supertokens_python.recipe.session.asyncio import (
+    get_session,
+    get_session_without_request_response,
+    revoke_session,
+)
 from supertokens_python.recipe.session.cookie_and_header import (
     clear_session_from_all_token_transfer_methods,
 )
@@ -61,10 +65,14 @@ ClaimOverride = Callable[
 ]
 
 ACCESS_TOKEN_COOKIE = "sAccessToken"  # noqa: S105 - a cookie name
+# A pre-v3 session's cookie: the SDK answers any request carrying it with TRY_REFRESH_TOKEN.
+LEGACY_ID_REFRESH_COOKIE = "sIdRefreshToken"  # noqa: S105 - a cookie name
 # Set by the server-side refresh route on success: "<epoch seconds>|<redirectBack>". A second
 # refresh demand for that same navigation within the window is a loop, not a reason to refresh.
 REFRESH_MARKER_COOKIE = "refreshed"
 REFRESH_LOOP_WINDOW = 30
+# A guarded response depends on who asks (Cookie) and on how (full page or htmx fragment).
+GUARDED_VARY = "Cookie, HX-Request"
 # What a failed claim means to a person, by claim id (the id itself is shown too, for support).
 CLAIM_DESCRIPTIONS = {
     "st-role": "a role your account does not have",
@@ -186,13 +194,7 @@ async def verify_session(policy: SessionPolicy = SessionPolicy()) -> SessionCont
     state.guarded = True
     user_context = request_user_context()
     try:
-        session = await get_session(
-            QuartRequest(request),
-            session_required=policy.required,
-            check_database=policy.check_database,
-            override_global_claim_validators=policy.claims,
-            user_context=user_context,
-        )
+        session = await _sdk_get_session(policy, user_context)
     except TryRefreshTokenError as err:
         raise _refresh_or_break_loop(err.response_mutators) from None
     except UnauthorisedError as err:
@@ -230,6 +232,42 @@ async def verify_session(policy: SessionPolicy = SessionPolicy()) -> SessionCont
     state.session = session
     if request.cookies.get(REFRESH_MARKER_COOKIE):
         state.clear_refresh_marker = True
+    return session
+
+
+async def _sdk_get_session(
+    policy: SessionPolicy, user_context: dict[str, Any]
+) -> SessionContainer | None:
+    """The SDK's session check for this request, cookies only.
+
+    A GET with exactly one access-token cookie (every ordinary render) hands that cookie's token to
+    `get_session_without_request_response`: the same recipe check and claim validation as
+    `get_session(request)`, without the request-level work that cannot change the outcome here
+    (looking for tokens in headers the app never accepts, anti-CSRF, which the SDK skips on GET).
+    As `get_session(request)` does, a session whose tokens the check updated is attached to the
+    request, so the response carries the new cookies. Anything else (unsafe methods, where the SDK
+    applies its anti-CSRF rules; no, duplicate or legacy cookies) goes to `get_session(request)`.
+    """
+    cookies = request.cookies
+    tokens = cookies.getlist(ACCESS_TOKEN_COOKIE)
+    if request.method != "GET" or len(tokens) != 1 or LEGACY_ID_REFRESH_COOKIE in cookies:
+        return await get_session(
+            QuartRequest(request),
+            session_required=policy.required,
+            check_database=policy.check_database,
+            override_global_claim_validators=policy.claims,
+            user_context=user_context,
+        )
+    session = await get_session_without_request_response(
+        tokens[0],
+        anti_csrf_check=False,
+        session_required=policy.required,
+        check_database=policy.check_database,
+        override_global_claim_validators=policy.claims,
+        user_context=user_context,
+    )
+    if session is not None:
+        await session.attach_to_request_response(QuartRequest(request), "cookie", user_context)
     return session
 
 
@@ -337,9 +375,14 @@ async def _mark_guarded_response(response: Response) -> Response:
     state = g.get("guard_state")
     if state is None or not state.guarded:
         return response
-    response.headers["Cache-Control"] = "no-store, private"
-    vary = {v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()}
-    response.headers["Vary"] = ", ".join(sorted(vary | {"Cookie", "HX-Request"}))
+    headers = response.headers
+    headers["Cache-Control"] = "no-store, private"
+    vary = headers.get("Vary")
+    if vary is None or vary == "HX-Request":  # what every page and fragment render sets
+        headers["Vary"] = GUARDED_VARY
+    else:
+        values = {v.strip() for v in vary.split(",") if v.strip()}
+        headers["Vary"] = ", ".join(sorted(values | {"Cookie", "HX-Request"}))
     if state.clear_refresh_marker:
         response.delete_cookie(REFRESH_MARKER_COOKIE, path="/")
     return response

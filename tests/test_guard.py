@@ -717,6 +717,20 @@ async def test_sign_out_revokes_and_clears(guard_app: Quart) -> None:
     assert (await replay.get("/t/db")).status_code == 303
 
 
+async def test_a_legacy_session_cookie_starts_refresh_even_with_a_valid_token(
+    guard_app: Quart,
+) -> None:
+    client = guard_app.test_client()
+    await sign_up(client)
+    assert (await client.get("/dashboard")).status_code == 200
+    set_cookie(client, "sIdRefreshToken", "from-a-pre-v3-session")
+
+    response = await client.get("/dashboard")
+
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/auth/session/refresh"
+
+
 # --- duplicate session cookies (a cookie-domain change without OLDER_COOKIE_DOMAIN) ---
 
 

@@ -90,7 +90,7 @@ def init_app(
     @app.after_request
     async def apply_session_mutations(response: Response) -> Response:
         session = g.get(SESSION_SLOT)
-        if session is not None:
+        if session is not None and session.response_mutators:
             manage_session_post_response(session, QuartResponse(response), request_user_context())
         return response
 

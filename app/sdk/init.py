@@ -29,10 +29,16 @@ from supertokens_python.recipe import (
 )
 from supertokens_python.recipe.emailpassword.types import PasswordResetEmailTemplateVars
 from supertokens_python.recipe.emailverification.types import VerificationEmailTemplateVars
+from supertokens_python.recipe.session.interfaces import RecipeInterface
 
 from app.config import Settings
 from app.sdk.email import EmailSink, PasswordResetEmailService, VerificationEmailService
 from app.sdk.framework import install_sdk_patches
+from app.sdk.session_memo import (
+    remember_verified_sessions,
+    skip_empty_claim_validation,
+    verified_tokens,
+)
 from app.sdk.session_payload import stamp_new_sessions
 
 logger = logging.getLogger(__name__)
@@ -43,6 +49,13 @@ def cookie_transfer_only(
 ) -> Literal["cookie"]:
     """Read and write session tokens in cookies only, whatever headers the request carries."""
     return "cookie"
+
+
+def session_overrides(
+    original: RecipeInterface,
+) -> RecipeInterface:
+    """The app's Session recipe overrides: stamped new sessions, cheap repeated verification."""
+    return remember_verified_sessions(skip_empty_claim_validation(stamp_new_sessions(original)))
 
 
 def reset_supertokens() -> None:
@@ -59,6 +72,7 @@ def reset_supertokens() -> None:
     from supertokens_python.recipe.session.recipe import SessionRecipe
     from supertokens_python.recipe.userroles.recipe import UserRolesRecipe
 
+    verified_tokens.clear()
     # Supertokens.reset() also resets UserMetadata and the Querier; SessionRecipe.reset() the JWKS.
     # The SDK's reset functions are untyped.
     Supertokens.reset()  # type: ignore[no-untyped-call]
@@ -122,7 +136,7 @@ def init_supertokens(settings: Settings) -> None:
                 cookie_domain=settings.cookie_domain,
                 older_cookie_domain=settings.older_cookie_domain,
                 anti_csrf=settings.anti_csrf,
-                override=session.SessionOverrideConfig(functions=stamp_new_sessions),
+                override=session.SessionOverrideConfig(functions=session_overrides),
             ),
             emailpassword.init(email_delivery=password_reset_delivery),
             emailverification.init(mode="OPTIONAL", email_delivery=verification_delivery),
