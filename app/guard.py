@@ -22,7 +22,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import quote, unquote
 
@@ -46,6 +46,7 @@ from supertokens_python.recipe.session.exceptions import (
 )
 from supertokens_python.recipe.session.interfaces import SessionClaimValidator
 from supertokens_python.recipe.session.recipe import SessionRecipe
+from werkzeug.datastructures import MultiDict
 
 from app.errors import core_unavailable_response, error_response
 from app.htmx import HtmxDetails, current_location, redirect_to
@@ -145,14 +146,13 @@ class CoreUnavailable(GuardDecision):
     """The SuperTokens core could not be reached or failed; nobody is logged out for this."""
 
 
-@dataclass
+@dataclass(slots=True)
 class GuardState:
     """Per-request record of the guard's work, read by the response hooks."""
 
     guarded: bool = False
     session: SessionContainer | None = None
     clear_refresh_marker: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def guard_state() -> GuardState:
@@ -193,8 +193,9 @@ async def verify_session(policy: SessionPolicy = SessionPolicy()) -> SessionCont
     state = guard_state()
     state.guarded = True
     user_context = request_user_context()
+    cookies = request.cookies
     try:
-        session = await _sdk_get_session(policy, user_context)
+        session = await _sdk_get_session(policy, cookies, user_context)
     except TryRefreshTokenError as err:
         raise _refresh_or_break_loop(err.response_mutators) from None
     except UnauthorisedError as err:
@@ -230,13 +231,14 @@ async def verify_session(policy: SessionPolicy = SessionPolicy()) -> SessionCont
 
     await _enforce_absolute_lifetime(session, policy, user_context)
     state.session = session
-    if request.cookies.get(REFRESH_MARKER_COOKIE):
+    # `in` first: a missing key costs werkzeug an exception inside `get`, on every render.
+    if REFRESH_MARKER_COOKIE in cookies and cookies[REFRESH_MARKER_COOKIE]:
         state.clear_refresh_marker = True
     return session
 
 
 async def _sdk_get_session(
-    policy: SessionPolicy, user_context: dict[str, Any]
+    policy: SessionPolicy, cookies: MultiDict[str, str], user_context: dict[str, Any]
 ) -> SessionContainer | None:
     """The SDK's session check for this request, cookies only.
 
@@ -248,7 +250,6 @@ async def _sdk_get_session(
     request, so the response carries the new cookies. Anything else (unsafe methods, where the SDK
     applies its anti-CSRF rules; no, duplicate or legacy cookies) goes to `get_session(request)`.
     """
-    cookies = request.cookies
     tokens = cookies.getlist(ACCESS_TOKEN_COOKIE)
     if request.method != "GET" or len(tokens) != 1 or LEGACY_ID_REFRESH_COOKIE in cookies:
         return await get_session(

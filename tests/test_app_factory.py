@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from inspect import iscoroutinefunction
 
 from quart import Quart
@@ -27,3 +28,28 @@ def test_every_request_hook_is_async(offline_app: Quart) -> None:
     ]
     assert hooks
     assert all(iscoroutinefunction(h) for h in hooks)
+
+
+async def test_start_up_objects_are_frozen_out_of_full_collections(offline_app: Quart) -> None:
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+
+    async with offline_app.test_app():
+        frozen = gc.get_freeze_count()
+
+    gc.unfreeze()
+    assert frozen > 10_000  # the SDK, Jinja and the routes, not a handful of objects
+
+
+async def test_start_up_objects_are_frozen_once_per_process(offline_app: Quart) -> None:
+    gc.unfreeze()
+    async with offline_app.test_app():
+        first = gc.get_freeze_count()
+    leftovers = [[n] for n in range(5000)]  # tracked objects a second freeze would pin
+
+    async with offline_app.test_app():
+        second = gc.get_freeze_count()
+
+    gc.unfreeze()
+    assert leftovers
+    assert second < first + 5000
