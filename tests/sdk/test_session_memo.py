@@ -106,13 +106,18 @@ async def test_a_remembered_token_that_expires_asks_for_a_refresh(short_app: Qua
     assert response.headers["Location"].startswith("/auth/session/refresh?")
 
 
+async def remembered_with_keys(client: QuartClient) -> tuple[str, sdk_jwks.CachedKeys]:
+    """Sign up and render once (the token is remembered); return it and the SDK's JWKS cache."""
+    token = await signed_up(client)
+    assert (await client.get("/dashboard")).status_code == 200
+    assert sdk_jwks.cached_keys is not None
+    return token, sdk_jwks.cached_keys
+
+
 async def test_a_refetched_jwks_verifies_the_token_afresh(
     client: QuartClient, signature_checks: list[str]
 ) -> None:
-    token = await signed_up(client)
-    await client.get("/dashboard")
-    current = sdk_jwks.cached_keys
-    assert current is not None
+    token, current = await remembered_with_keys(client)
     # What a refetch leaves behind: the same keys in a new cache object.
     sdk_jwks.cached_keys = sdk_jwks.CachedKeys(current.keys, current.refresh_interval_sec)
 
@@ -125,10 +130,7 @@ async def test_a_refetched_jwks_verifies_the_token_afresh(
 async def test_a_stale_jwks_cache_is_not_trusted(
     client: QuartClient, signature_checks: list[str]
 ) -> None:
-    token = await signed_up(client)
-    await client.get("/dashboard")
-    current = sdk_jwks.cached_keys
-    assert current is not None
+    token, current = await remembered_with_keys(client)
     current.last_refresh_time -= current.refresh_interval_sec * 1000 + 1
 
     response = await client.get("/dashboard")
