@@ -50,6 +50,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import core_unavailable_response, error_response
 from app.htmx import HtmxDetails, current_location, redirect_to
+from app.sdk.access_token import is_number
 from app.sdk.hooks import request_user_context
 from app.sdk.session_payload import AUTH_AT_CLAIM
 from app.sdk.wrappers import QuartRequest, QuartResponse
@@ -276,11 +277,7 @@ async def _enforce_absolute_lifetime(
     session: SessionContainer, policy: SessionPolicy, user_context: dict[str, Any]
 ) -> None:
     auth_at = session.get_access_token_payload(user_context).get(AUTH_AT_CLAIM)
-    too_old = (
-        not isinstance(auth_at, int | float)
-        or isinstance(auth_at, bool)
-        or time.time() - auth_at > _session_max_age(policy)
-    )
+    too_old = not is_number(auth_at) or time.time() - auth_at > _session_max_age(policy)
     if too_old:
         # Fail closed: a session without a sign-in time is treated as over its lifetime.
         await revoke_session(session.get_handle(), user_context)

@@ -24,7 +24,7 @@ import json
 import re
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeGuard
 
 import jwt
 from cryptography.exceptions import InvalidSignature
@@ -57,21 +57,22 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A JSON number, as a time claim must be: `true` is not one, though Python calls it an int."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def check_time_claims(payload: dict[str, Any], now: float, verify_exp: bool = True) -> None:
     if verify_exp:
         exp = payload.get("exp")
-        if not _is_number(exp):
+        if not is_number(exp):
             raise jwt.DecodeError("exp must be a number")
-        if exp <= now:  # type: ignore[operator]
+        if exp <= now:
             raise jwt.ExpiredSignatureError("Signature has expired")
     for claim in ("nbf", "iat"):
         if claim in payload:
             value = payload[claim]
-            if not _is_number(value):
+            if not is_number(value):
                 raise jwt.DecodeError(f"{claim} must be a number")
             if value > now:
                 raise jwt.ImmatureSignatureError(f"The token is not yet valid ({claim})")

@@ -42,6 +42,8 @@ from supertokens_python.recipe.session.interfaces import (
 from supertokens_python.recipe.session.session_class import Session
 from supertokens_python.types import RecipeUserId
 
+from app.sdk.access_token import is_number
+
 REMEMBERED_SESSIONS = 4096
 
 
@@ -75,7 +77,7 @@ class VerifiedTokenMemo:
     def remember(self, token: str, session: SessionContainer, jwks: object) -> None:
         payload = session.get_access_token_payload()
         expires_at = payload.get("exp")
-        if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+        if not is_number(expires_at):
             return
         self._entries[token] = VerifiedToken(
             jwks=jwks,
@@ -126,15 +128,15 @@ def remember_verified_sessions(original: RecipeInterface) -> RecipeInterface:
         override_global_claim_validators: ClaimOverride | None = None,
         user_context: dict[str, Any] | None = None,
     ) -> SessionContainer | None:
-        cacheable = access_token is not None and anti_csrf_check is False and not check_database
-        if cacheable:
-            assert access_token is not None
-            entry = verified_tokens.recall(access_token)
+        # The token, when this check may be answered from memory (and remembered afterwards).
+        token = access_token if anti_csrf_check is False and not check_database else None
+        if token is not None:
+            entry = verified_tokens.recall(token)
             if entry is not None:
                 return Session(
                     original,
                     config,
-                    access_token,
+                    token,
                     entry.front_token,
                     None,
                     anti_csrf_token,
@@ -157,16 +159,15 @@ def remember_verified_sessions(original: RecipeInterface) -> RecipeInterface:
         )
         jwks = sdk_jwks.cached_keys
         if (
-            cacheable
+            token is not None
             and session is not None
             and jwks is not None
             and not session.access_token_updated
-            and session.get_access_token() == access_token
+            and session.get_access_token() == token
             # A token with a parent refresh token is promoted by the core on its first check.
             and session.get_access_token_payload().get("parentRefreshTokenHash1") is None
         ):
-            assert access_token is not None
-            verified_tokens.remember(access_token, session, jwks)
+            verified_tokens.remember(token, session, jwks)
         return session
 
     original.get_session = get_session_remembered  # type: ignore[method-assign]
