@@ -45,7 +45,7 @@ from tests.browser.helpers import (  # noqa: E402
     jwt_payload,
     unique_email,
 )
-from tests.servers import ServerProcess, free_port, localcore_process  # noqa: E402
+from tests.servers import app_process, free_port, localcore_process  # noqa: E402
 
 NAVIGATION_TIMING = """() => {
     const nav = performance.getEntriesByType("navigation")[0];
@@ -145,25 +145,15 @@ def main() -> None:
             log_path=Path(directory) / "core.log",
         )
         base = f"http://127.0.0.1:{app_port}"
-        app = ServerProcess(
-            [
-                sys.executable,
-                "-m",
-                "hypercorn",
-                "--config",
-                "hypercorn.toml",
-                "--bind",
-                f"127.0.0.1:{app_port}",
-                "app:create_app()",
-            ],
-            base + "/healthz",
-            env={
+        app = app_process(
+            app_port,
+            {
                 "SUPERTOKENS_CONNECTION_URI": f"http://127.0.0.1:{core_port}",
                 "WEBSITE_DOMAIN": base,
                 "API_DOMAIN": base,
                 "EMAIL_SINK": str(Path(directory) / "emails.jsonl"),
             },
-            log_path=Path(directory) / "app.log",
+            Path(directory) / "app.log",
         )
         core.start()
         try:

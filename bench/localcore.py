@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,13 +30,11 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port, localcore_process  # noqa: E402
+
 HEADERS = {"cdi-version": "5.4"}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -162,20 +158,6 @@ async def benchmark(url: str, max_requests: int, max_seconds: float) -> list[Pha
     return results
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("localcore exited during start-up")
-        try:
-            if httpx.get(f"{url}/hello", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("localcore did not become healthy")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="per phase (default 3000)")
@@ -185,18 +167,14 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as directory:
-        command = [sys.executable, "-m", "localcore", "--port", str(port)]
-        command += ["--database", str(Path(directory) / "bench.db")]
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+        core = localcore_process(port, Path(directory) / "bench.db").start()
         try:
-            wait_healthy(url, process)
             print(f"# {time.strftime('%Y-%m-%d')} | {platform.uname()} | Python {sys.version}")
             print("| operation | clients | requests | per second | p50 ms | p99 ms |")
             print("| --- | ---: | ---: | ---: | ---: | ---: |")
             asyncio.run(benchmark(url, arguments.requests, arguments.seconds))
         finally:
-            process.terminate()
-            process.wait(10)
+            core.stop()
     return 0
 
 

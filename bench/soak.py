@@ -27,10 +27,7 @@ import contextlib
 import os
 import platform
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,39 +39,13 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import ServerProcess, free_port, localcore_process  # noqa: E402
+
 PASSWORD = "correct-horse-1"  # noqa: S105 - a throwaway test account
 MAX_USERS = 200
 MAX_SECONDS = 600
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} not healthy in {timeout}s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 def children(pid: int) -> list[int]:
@@ -289,36 +260,24 @@ def main() -> None:
     core_port, app_port = free_port(), free_port()
     core_url = f"http://127.0.0.1:{core_port}"
     site = f"http://localhost:{app_port}"
-    core = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "localcore",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(core_port),
-            "--database",
-            str(workdir / "core.db"),
-            "--access-token-validity",
-            str(args.access_token_validity),
-        ],
-        cwd=ROOT,
-        stdout=open(workdir / "core.log", "wb"),  # noqa: SIM115 - owned by the child
-        stderr=subprocess.STDOUT,
+    core = localcore_process(
+        core_port,
+        workdir / "core.db",
+        extra_args=["--access-token-validity", str(args.access_token_validity)],
+        log_path=workdir / "core.log",
     )
     env = {
-        **os.environ,
         "SUPERTOKENS_CONNECTION_URI": core_url,
         "WEBSITE_DOMAIN": site,
         "API_DOMAIN": site,
         "SECRET_KEY": uuid.uuid4().hex,
         "EMAIL_SINK": str(workdir / "emails.jsonl"),
         "SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP": "1",
+        "SUPERTOKENS_ENV": "",  # never the SDK's testing mode
     }
-    env.pop("SUPERTOKENS_ENV", None)
     app_log = workdir / "app.log"
-    app = subprocess.Popen(
+    # Not hypercorn.toml: no access log, whose 30,000+ lines a run would cost the workers.
+    app = ServerProcess(
         [
             sys.executable,
             "-m",
@@ -333,27 +292,28 @@ def main() -> None:
             "-",
             "app:create_app()",
         ],
-        cwd=ROOT,
+        f"http://127.0.0.1:{app_port}/healthz",
         env=env,
-        stdout=open(app_log, "wb"),  # noqa: SIM115 - owned by the child
-        stderr=subprocess.STDOUT,
+        log_path=app_log,
     )
     try:
-        wait_healthy(f"{core_url}/hello", core)
-        wait_healthy(f"http://127.0.0.1:{app_port}/healthz", app)
+        core.start(timeout=30)
+        app.start(timeout=30)
+        assert app.process is not None and core.process is not None
+        app_pid, core_pid = app.process.pid, core.process.pid
         time.sleep(1.0)  # let every worker finish its start-up (JWKS warm-up)
         pages = ["/dashboard", "/"]
         for extra in ("/account", "/sessions"):
             if httpx.get(f"http://127.0.0.1:{app_port}{extra}").status_code != 404:
                 pages.append(extra)
-        memory_start = memory(app.pid, core.pid)
+        memory_start = memory(app_pid, core_pid)
         started = time.monotonic()
         stats = asyncio.run(drive(site, args.users, args.seconds, pages, args.race))
         elapsed = time.monotonic() - started
-        memory_end = memory(app.pid, core.pid)
+        memory_end = memory(app_pid, core_pid)
     finally:
-        stop(app)
-        stop(core)
+        app.stop(timeout=15)
+        core.stop(timeout=15)
 
     log = app_log.read_text(errors="replace")
     theft_logged = log.count("refresh token reuse")

@@ -95,3 +95,33 @@ def localcore_process(
         env=dict(env or {}),
         log_path=log_path,
     )
+
+
+def app_process(
+    port: int,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> ServerProcess:
+    """The app in Hypercorn with hypercorn.toml on 127.0.0.1:port (not started yet).
+
+    hypercorn.toml sends the access log to the process's output: with `log_path` every request is
+    on record there. `extra_args` go before the app (e.g. `--workers 2`, overriding the file).
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "--config",
+        "hypercorn.toml",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *extra_args,
+        "app:create_app()",
+    ]
+    return ServerProcess(
+        command,
+        f"http://127.0.0.1:{port}/healthz",
+        env=dict(env or {}),
+        log_path=log_path,
+    )

@@ -13,7 +13,6 @@ the browser lives in the session's event loop, so the tests that use it run ther
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,26 +28,12 @@ from tests.browser.helpers import (
     DESKTOP,
     Site,
 )
-from tests.servers import ServerProcess, free_port, localcore_process
+from tests.servers import app_process, free_port, localcore_process
 
 # Explicit waits, generous enough for a loaded CI machine; no fixed sleeps.
 expect.set_options(timeout=10_000)
 
 ContextFactory = Callable[..., Awaitable[BrowserContext]]
-
-
-def _hypercorn(port: int, env: dict[str, str], log_path: Path) -> ServerProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "hypercorn",
-        "--config",
-        "hypercorn.toml",  # its access log goes to the log file: every request is on record
-        "--bind",
-        f"127.0.0.1:{port}",
-        "app:create_app()",
-    ]
-    return ServerProcess(command, f"http://127.0.0.1:{port}/healthz", env=env, log_path=log_path)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +59,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP": "1",
         }
         app_log = directory / "app.log"
-        app = _hypercorn(port, env, app_log)
+        app = app_process(port, env, app_log)
         app.start()
         try:
             yield Site(url, f"http://127.0.0.1:{core_port}", app_log, env)

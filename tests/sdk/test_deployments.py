@@ -8,34 +8,19 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.servers import ServerProcess, free_port
+from tests.servers import app_process, free_port
 
 PASSWORD = "correct-horse-1"
 
 
 def credentials(email: str) -> dict[str, object]:
     return {"formFields": [{"id": "email", "value": email}, {"id": "password", "value": PASSWORD}]}
-
-
-def app_process(port: int, env: dict[str, str], log_path: Path) -> ServerProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "hypercorn",
-        "--config",
-        "hypercorn.toml",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "app:create_app()",
-    ]
-    return ServerProcess(command, f"http://127.0.0.1:{port}/healthz", env=env, log_path=log_path)
 
 
 class LoopbackTransport(httpx.HTTPTransport):
