@@ -72,6 +72,7 @@ def create_app(config: Settings | None = None) -> Quart:
         app,
         serve_auth_api=settings.serve_auth_api,
         api_base_path=settings.api_base_path,
+        cookie_domain=settings.cookie_domain,
         older_cookie_domain=settings.older_cookie_domain,
     )
     install_cross_origin_protection(app, trusted_origins=[origin_of(settings.website_domain)])

@@ -28,10 +28,12 @@ from urllib.parse import quote, unquote
 
 from quart import Quart, Response, current_app, g, request
 from quart.typing import ResponseReturnValue
+from supertokens_python.asyncio import get_user
 from supertokens_python.exceptions import SuperTokensError
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.asyncio import (
     get_session,
+    get_session_information,
     get_session_without_request_response,
     revoke_session,
 )
@@ -52,7 +54,7 @@ from app.errors import core_unavailable_response, error_response
 from app.htmx import HtmxDetails, current_location, redirect_to
 from app.sdk.access_token import is_number
 from app.sdk.hooks import request_user_context
-from app.sdk.session_payload import AUTH_AT_CLAIM
+from app.sdk.session_payload import AUTH_AT_CLAIM, EMAIL_CLAIM
 from app.sdk.wrappers import QuartRequest, QuartResponse
 from app.security import path_from_same_origin_url, safe_redirect_back
 
@@ -276,13 +278,54 @@ async def _sdk_get_session(
 async def _enforce_absolute_lifetime(
     session: SessionContainer, policy: SessionPolicy, user_context: dict[str, Any]
 ) -> None:
-    auth_at = session.get_access_token_payload(user_context).get(AUTH_AT_CLAIM)
-    too_old = not is_number(auth_at) or time.time() - auth_at > _session_max_age(policy)
-    if too_old:
-        # Fail closed: a session without a sign-in time is treated as over its lifetime.
+    if time.time() - await _sign_in_time(session, user_context) > _session_max_age(policy):
         await revoke_session(session.get_handle(), user_context)
         guard_state().session = None
         raise LoginRequired("session lifetime over", clear_cookies=True)
+
+
+async def _sign_in_time(session: SessionContainer, user_context: dict[str, Any]) -> float:
+    """When the session began: this app's `authAt` claim, else the core's creation time.
+
+    A session made by another SuperTokens backend sharing the core (supertokens-node, a plain
+    supertokens-python API) has no `authAt`, and that is no reason to refuse it: the core knows
+    when the session was created. The first render looks it up and stamps it into the payload
+    (one core call and a new access token, once per session), so later renders read it locally.
+    The core failing during the lookup is a 503, never a sign-out; a session the core no longer
+    has goes to the refresh flow, which fails and ends on the sign-in page.
+    """
+    payload = session.get_access_token_payload(user_context)
+    auth_at = payload.get(AUTH_AT_CLAIM)
+    if is_number(auth_at):
+        return float(auth_at)
+    try:
+        info = await get_session_information(session.get_handle(), user_context)
+    except Exception:
+        logger.exception("could not read the session's creation time from the core")
+        raise CoreUnavailable("core unavailable") from None
+    if info is None:
+        raise _refresh_or_break_loop(())
+    created_at = info.time_created / 1000
+    stamp: dict[str, Any] = {AUTH_AT_CLAIM: int(created_at)}
+    if not payload.get(EMAIL_CLAIM):
+        stamp.update(await _email_claim(session.get_user_id(), user_context))
+    try:
+        await session.merge_into_access_token_payload(stamp, user_context)
+    except UnauthorisedError:
+        raise _refresh_or_break_loop(()) from None
+    except Exception:
+        # The creation time is known; the stamp is retried on the next render.
+        logger.warning("could not stamp the sign-in time into session %s", session.get_handle())
+    return created_at
+
+
+async def _email_claim(user_id: str, user_context: dict[str, Any]) -> dict[str, Any]:
+    """The user's email for the page header, when the core has one (best effort)."""
+    try:
+        user = await get_user(user_id, user_context)
+    except Exception:
+        return {}
+    return {EMAIL_CLAIM: user.emails[0]} if user is not None and user.emails else {}
 
 
 def _refresh_or_break_loop(mutators: Iterable[Any]) -> GuardDecision:

@@ -7,7 +7,9 @@ The async counterpart of the SDK's Flask middleware (framework/flask/flask_middl
   refresh, email verification, password reset...). Quart runs after_request even when
   before_request returns a response, so those responses get their cookies below.
 - after_request: applies the session's pending response mutations (new or cleared cookies,
-  `front-token`...) to every response, error responses included. Nothing else writes them.
+  `front-token`...) to every response, error responses included. Nothing else writes them. It is
+  the last hook to run, and then enforces app/sdk/session_end.py: a response that clears the
+  session's cookies never also sets a session token, whoever attached it.
 - teardown_request: drops the request's session and context, so nothing leaks between requests.
 - errorhandler(SuperTokensError): the one place SDK errors become HTTP responses.
 """
@@ -23,6 +25,7 @@ from supertokens_python.recipe.session.exceptions import UnauthorisedError
 from supertokens_python.supertokens import manage_session_post_response
 from supertokens_python.utils import default_user_context
 
+from app.sdk.session_end import end_session_wins
 from app.sdk.wrappers import SESSION_SLOT, QuartRequest, QuartResponse
 
 USER_CONTEXT_SLOT = "supertokens_user_context"
@@ -62,6 +65,7 @@ def init_app(
     *,
     serve_auth_api: bool,
     api_base_path: str = "/auth",
+    cookie_domain: str | None = None,
     older_cookie_domain: str | None = None,
 ) -> None:
     """Register the hooks; `serve_auth_api=False` leaves the auth API to another process."""
@@ -92,6 +96,7 @@ def init_app(
         session = g.get(SESSION_SLOT)
         if session is not None and session.response_mutators:
             manage_session_post_response(session, QuartResponse(response), request_user_context())
+        end_session_wins(response, cookie_domain, older_cookie_domain)
         return response
 
     @app.teardown_request

@@ -69,6 +69,8 @@ from app.guard import (
     GuardDecision,
     LoginRequired,
     SessionPolicy,
+    clear_session_cookies,
+    guard_state,
     guarded,
     required_session,
     verify_session,
@@ -270,8 +272,16 @@ async def reset_password_submit() -> Response:
     # A reset means the old password may be known to someone else: end every session.
     user = await core_call(get_user(consumed.user_id, user_context))
     user_id = user.id if user is not None else consumed.user_id
+    this_browser = await _optional_session()
     await core_call(revoke_all_sessions_for_user(user_id, True, None, user_context))
-    return await _reset_page(form, "", done=True)
+    signed_out_here = this_browser is not None and this_browser.get_user_id() == user_id
+    if signed_out_here:
+        guard_state().session = None  # the page header shows the browser signed out
+    response = await _reset_page(form, "", done=True)
+    if signed_out_here:
+        # This browser's own session was among those ended: sign it out here too.
+        clear_session_cookies(response)
+    return response
 
 
 async def _reset_page(form: FormResult, token: str, status: int = 200, **context: Any) -> Response:

@@ -1,0 +1,1 @@
+"""The model-based session lifecycle suite (hypothesis state machines over real HTTP)."""
