@@ -63,6 +63,18 @@ def localcore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCore]
         server.stop()
 
 
+@pytest.fixture(name="own_core")
+def _own_core(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A local core of the test's own (port, SQLite file), for tests that stop and restart it."""
+    port = free_port()
+    server = localcore_process(port, tmp_path / "core.db", log_path=tmp_path / "core.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def core_app(localcore: RunningCore) -> Iterator[str]:
     """A fresh, isolated core app (default token lifetimes); yields its connection URI."""

@@ -9,7 +9,7 @@ foreign backends are driven in tests/interop/.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from quart.testing import QuartClient
 from app import create_app
 from app.config import Settings
 from tests.security.conftest import payload_of, set_cookies
-from tests.servers import ServerProcess, free_port, localcore_process
+from tests.servers import ServerProcess
 
 CDI = {"cdi-version": "5.4"}
 PASSWORD = "correct-horse-1"
@@ -128,17 +128,6 @@ async def test_the_absolute_lifetime_applies_to_foreign_sessions(
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/login")
     assert not session_exists(settings.connection_uri, foreign.handle)
-
-
-@pytest.fixture(name="own_core")
-def _own_core(tmp_path: Path) -> Iterator[ServerProcess]:
-    port = free_port()
-    server = localcore_process(port, tmp_path / "core.db", log_path=tmp_path / "core.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def test_a_core_failure_during_the_lookup_is_a_503_not_a_sign_out(

@@ -30,20 +30,9 @@ from tests.security.conftest import (
     sign_up,
 )
 from tests.security.test_sessions import DB_CHECKED_TEST_ROUTE, _add_db_checked_route
-from tests.servers import ServerProcess, free_port, localcore_process
+from tests.servers import ServerProcess
 
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/dashboard"}
-
-
-@pytest.fixture(name="own_core")
-def _own_core(tmp_path: Path) -> Iterator[ServerProcess]:
-    port = free_port()
-    server = localcore_process(port, tmp_path / "core.db", log_path=tmp_path / "core.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _core_url(server: ServerProcess) -> str:
