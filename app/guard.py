@@ -345,17 +345,21 @@ def _refresh_or_break_loop(mutators: Iterable[Any]) -> GuardDecision:
 def return_location(htmx: HtmxDetails) -> str:
     """Where the user should come back to after a refresh or sign-in, already validated.
 
-    A full page returns to itself. An htmx XHR returns to the page it was made from:
-    `HX-Current-URL` (same origin only), else the Referer's path (same origin only), else `/`.
+    A full page load returns to itself. A form submission (any other method) returns to the page
+    the form was on, the Referer's path (same origin only), else `/`: the hop back is a GET, and
+    a GET of the POST's URL would be a 405 at best. An htmx XHR returns to the page it was made
+    from: `HX-Current-URL` (same origin only), else the Referer's path, else `/`.
     """
     if not htmx.is_xhr:
-        return safe_redirect_back(current_location())
+        if request.method in ("GET", "HEAD"):
+            return safe_redirect_back(current_location())
+        return safe_redirect_back(_referer_path())
     candidate = htmx.current_url_abs_path
-    if candidate is None:
-        candidate = path_from_same_origin_url(
-            request.headers.get("Referer"), request.host_url.rstrip("/")
-        )
-    return safe_redirect_back(candidate)
+    return safe_redirect_back(candidate if candidate is not None else _referer_path())
+
+
+def _referer_path() -> str | None:
+    return path_from_same_origin_url(request.headers.get("Referer"), request.host_url.rstrip("/"))
 
 
 def refresh_url(redirect_back: str) -> str:

@@ -33,6 +33,7 @@ from supertokens_python.recipe.session.exceptions import (
 from app.errors import core_unavailable_response
 from app.forms import FormResult, credentials_form, read_form
 from app.guard import (
+    ACCESS_TOKEN_COOKIE,
     REFRESH_MARKER_COOKIE,
     apply_mutators,
     clear_session_cookies,
@@ -84,7 +85,10 @@ async def _credentials_page(
 
 
 async def _start_session(recipe_user_id: Any, email: str) -> None:
-    """Create the session with cookies (app/sdk/session_payload.py stamps the sign-in time)."""
+    """End the browser's previous session, if any, then create the new one with cookies
+    (app/sdk/session_payload.py stamps the sign-in time)."""
+    if ACCESS_TOKEN_COOKIE in request.cookies:
+        await _end_this_browser_s_session()
     await create_new_session(
         QuartRequest(request),
         TENANT,
@@ -152,9 +156,12 @@ async def signup_submit() -> Response:
     return await _credentials_page("auth/signup.html", form, redirect_back, status=422)
 
 
-@bp.post("/logout")
-async def logout() -> Response:
-    """Revoke the session, clear its cookies and the site's data, and go to the sign-in page."""
+async def _end_this_browser_s_session() -> None:
+    """Revoke the session this browser's token belongs to, if any, expired tokens included.
+
+    Signing out, and signing in again over a session (whose cookies the new one replaces), must
+    not leave the old session alive in the core, held by nobody. Never raises.
+    """
     handle: str | None = None
     try:
         session = await get_session(
@@ -167,13 +174,19 @@ async def logout() -> Response:
     except TryRefreshTokenError:
         # An expired (but genuine) token: the session must still end in the core.
         handle = session_handle_of_expired_token(request.cookies.get("sAccessToken", ""))
-    except Exception:  # signing out must always clear the cookies, whatever the session state
-        logger.info("sign-out without a verifiable session; clearing cookies only")
+    except Exception:
+        logger.info("no verifiable session to end; clearing cookies only")
     if handle is not None:
         try:
             await revoke_session(handle, request_user_context())
         except Exception:
-            logger.warning("sign-out could not revoke session %s in the core", handle)
+            logger.warning("could not revoke session %s in the core", handle)
+
+
+@bp.post("/logout")
+async def logout() -> Response:
+    """Revoke the session, clear its cookies and the site's data, and go to the sign-in page."""
+    await _end_this_browser_s_session()
     response = redirect_to("/login")
     clear_session_cookies(response)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'

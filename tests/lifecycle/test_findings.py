@@ -1,8 +1,8 @@
 """Minimal reproductions of what the lifecycle suite found, on the same live stack.
 
-Each is `xfail(strict=True)`: it documents today's behaviour and fails (XPASS) once the app is
-fixed, so the mark can go. The state machine (test_session_lifecycle.py) steps around them: its
-form submissions start from a freshly loaded page, as a person's would.
+Findings 1, 1b and 2 are fixed (app/guard.py `return_location`, app/views/auth.py
+`_end_this_browser_s_session`), and their reproductions are plain tests now. Finding 3 is still
+`xfail(strict=True)`: it documents today's behaviour and fails (XPASS) once the app is fixed.
 """
 
 from __future__ import annotations
@@ -46,12 +46,6 @@ def let_expire(browser: Browser) -> None:
     wait_until(expires_at + 0.05, ACCESS_TOKEN_VALIDITY + 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding 1: a form POST with an expired access token is refreshed and then lost: "
-    "the refresh hop sends the browser back to the POST URL as a GET (405)",
-)
 def test_form_post_after_expiry_keeps_the_action(
     browsers: list[Browser], lifecycle_stack: Stack
 ) -> None:
@@ -68,13 +62,6 @@ def test_form_post_after_expiry_keeps_the_action(
     assert visit.status == 200, visit.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding 1b: after such a 405 the refresh marker stays set (the 405 is no guarded "
-    "render), so the same submission with an expired token within 30 s is taken for a refresh "
-    "loop and signs the browser out (reachable when access tokens live under 30 s)",
-)
 def test_a_second_late_form_post_does_not_sign_out(
     browsers: list[Browser], lifecycle_stack: Stack
 ) -> None:
@@ -91,12 +78,6 @@ def test_a_second_late_form_post_does_not_sign_out(
     assert browser.tokens().any, visit.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding 2: signing in again while the browser holds a session leaves the old "
-    "session alive in the core, held by nobody and listed on /sessions",
-)
 def test_sign_in_again_ends_the_browser_s_previous_session(
     browsers: list[Browser], lifecycle_stack: Stack
 ) -> None:

@@ -321,8 +321,9 @@ class SessionLifecycle(RuleBasedStateMachine):
         assert tokens.access is not None
         if jwt_payload(tokens.access)["sub"] != account.user_id:
             raise self._fail(i, f"{form} signed in as someone else")
-        # A session the jar held before stays in the core, held by nobody (test_findings.py,
-        # finding 2: when sign-in starts ending it, revoke it here).
+        # Signing in over a session ends the one the jar held before (finding 2, fixed).
+        if holder.handle is not None:
+            self.model.live.pop(holder.handle, None)
         holder.account, holder.handle = account, handle
         self.model.live[handle] = account.user_id
         self._expect_page(i, visit, "/dashboard", {Outcome.RENDERED})
