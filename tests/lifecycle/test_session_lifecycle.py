@@ -23,10 +23,11 @@ again; a session revoked elsewhere never renders a check_database route and neve
 browser is never signed out by its own concurrent requests or by the core being down.
 
 Form submissions start from a page loaded with a token that stays valid for them, as a person's
-would; a submission after expiry (finding 1, fixed) has its own test in test_findings.py. htmx actions go at any time
-(after expiry: 401 + HX-Redirect to the refresh hop and back, the action not done). The default
-run keeps to the 90 s budget; `-m slow` runs 300 examples. `pytest -v` lists how often each rule
-acted in each browser state. Run counts are printed in the terminal summary.
+would; a submission after expiry (finding 1, fixed) has its own test in test_findings.py. htmx
+actions go at any time (after expiry: 401 + HX-Redirect to the refresh hop and back, the action
+not done). The default run keeps to the 90 s budget; `-m slow` runs 300 examples. `pytest -v`
+lists how often each rule acted in each browser state. Run counts are printed in the terminal
+summary.
 """
 
 from __future__ import annotations
