@@ -10,13 +10,13 @@ from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Settings
+from app.current_user import current_user_context
 from app.errors import install_error_pages
-from app.guard import install_guard
-from app.sdk import init_app as init_supertokens_hooks
-from app.sdk.framework import close_core_client
+from app.rendering import render
 from app.sdk.init import init_supertokens, warm_jwks_cache
-from app.security import install_cross_origin_protection, origin_of
+from app.sdk.session_payload import email_claim
 from app.views import BODY_METHODS, MAX_FORM_BYTES, MAX_FORM_PARTS, register_blueprints
+from quart_supertokens import QuartSuperTokens
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,11 @@ async def freeze_startup_objects() -> None:
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
+
+
+async def _refresh_with_javascript(redirect_back: str) -> Response:
+    """The refresh hop's page under ANTI_CSRF=VIA_CUSTOM_HEADER: supertokens-web-js refreshes."""
+    return await render("refresh.html", redirect_back=redirect_back)
 
 
 def create_app(config: Settings | None = None) -> Quart:
@@ -68,19 +73,20 @@ def create_app(config: Settings | None = None) -> Quart:
             await request.get_data(cache=True)
 
     init_supertokens(settings)
-    init_supertokens_hooks(
+    QuartSuperTokens(
         app,
+        login_url="/login",
         serve_auth_api=settings.serve_auth_api,
-        api_base_path=settings.api_base_path,
-        cookie_domain=settings.cookie_domain,
-        older_cookie_domain=settings.older_cookie_domain,
+        session_max_age=settings.session_max_age,
+        core_timeout=settings.core_timeout,
+        never_return_to=("/signup", "/logout"),
+        refresh_page=_refresh_with_javascript,
+        foreign_session_claims=email_claim,
     )
-    install_cross_origin_protection(app, trusted_origins=[origin_of(settings.website_domain)])
-    install_guard(app)
     install_error_pages(app)
+    app.context_processor(current_user_context)
     app.before_serving(warm_jwks_cache)
     app.before_serving(freeze_startup_objects)
-    app.after_serving(close_core_client)
 
     @app.get("/healthz")
     async def healthz() -> Response:

@@ -44,7 +44,7 @@ async def create_admin(email: str, password: str | None) -> str:
     from supertokens_python.recipe.userroles.interfaces import AddRoleToUserOkResult
     from supertokens_python.types.base import AccountInfoInput
 
-    from app.sdk.framework import close_core_client
+    from quart_supertokens import close_core_client
 
     try:
         role = await create_new_role_or_add_permissions(ADMIN_ROLE, [])

@@ -6,14 +6,20 @@ Every error the app can produce goes through `error_response`, so no request eve
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-import httpx
 from quart import Quart, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from app.htmx import HtmxDetails, current_location
+from quart_supertokens import (
+    ClaimValidationError,
+    CoreUnavailableError,
+    CrossOriginRequestRefused,
+    HtmxDetails,
+    current_location,
+    is_core_unavailable,
+    safe_redirect_back,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,27 +75,13 @@ async def _handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
-# What supertokens-python raises (plain `Exception`s) when no core answers, or one answers 5xx.
-_NO_CORE_MESSAGE = "No SuperTokens core available to query"
-_CORE_5XX = re.compile(r"^SuperTokens core threw an error .* with status code: 5\d\d\b", re.S)
 UNAVAILABLE_MESSAGE = "The sign-in service is unavailable. Please try again in a moment."
-
-
-def is_core_unavailable(error: BaseException | None) -> bool:
-    """Whether `error` (or anything in its cause/context chain) means the core is unreachable,
-    timed out or failing, as opposed to a bug in the app."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, httpx.TransportError):  # connect/read timeouts, refused, reset
-            return True
-        if type(error).__module__.startswith("requests"):  # the SDK's JWKS fetch uses requests
-            return True
-        message = str(error)
-        if message == _NO_CORE_MESSAGE or _CORE_5XX.match(message):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
+# What a failed claim means to a person, by claim id (the id itself is shown too, for support).
+CLAIM_DESCRIPTIONS = {
+    "st-role": "a role your account does not have",
+    "st-perm": "a permission your account does not have",
+    "st-ev": "a verified email address",
+}
 
 
 async def core_unavailable_response(retry_url: str | None = None) -> Response:
@@ -98,8 +90,6 @@ async def core_unavailable_response(retry_url: str | None = None) -> Response:
     `retry_url` (already validated) defaults to the current page for a GET.
     """
     if retry_url is None and request.method == "GET":
-        from app.security import safe_redirect_back
-
         retry_url = safe_redirect_back(current_location(), default="") or None
     response = await error_response(503, UNAVAILABLE_MESSAGE, retry_url=retry_url)
     response.headers["Retry-After"] = "5"
@@ -116,6 +106,27 @@ async def _handle_unexpected(error: Exception) -> Response:
     return await error_response(500, "An unexpected error occurred. It has been logged.")
 
 
+async def _handle_claim_failure(error: ClaimValidationError) -> Response:
+    needs = [CLAIM_DESCRIPTIONS.get(c, "a permission") for c in error.claim_ids]
+    return await error_response(
+        403,
+        "This page needs " + (" and ".join(dict.fromkeys(needs)) or "a permission") + ".",
+        claim=", ".join(error.claim_ids),
+    )
+
+
+async def _handle_core_unavailable(error: CoreUnavailableError) -> Response:
+    return await core_unavailable_response(retry_url=error.retry_url)
+
+
+async def _handle_cross_origin(error: CrossOriginRequestRefused) -> Response:
+    return await error_response(403, "Cross-origin request refused.")
+
+
 def install_error_pages(app: Quart) -> None:
+    """The app's pages for every error, the extension's guard errors included."""
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(ClaimValidationError, _handle_claim_failure)
+    app.register_error_handler(CoreUnavailableError, _handle_core_unavailable)
+    app.register_error_handler(CrossOriginRequestRefused, _handle_cross_origin)
     app.register_error_handler(Exception, _handle_unexpected)

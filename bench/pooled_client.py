@@ -30,8 +30,8 @@ from supertokens_python.normalised_url_path import NormalisedURLPath  # noqa: E4
 from supertokens_python.querier import Querier  # noqa: E402
 
 from app.config import Settings  # noqa: E402
-from app.sdk.framework import core_client_pool, pooled_api_request  # noqa: E402
 from app.sdk.init import init_supertokens  # noqa: E402
+from quart_supertokens.core_client import core_client_pool, pooled_api_request  # noqa: E402
 from tests.servers import free_port, localcore_process  # noqa: E402
 
 SDK_API_REQUEST: Callable[..., Any] = Querier.api_request  # captured before init patches it

@@ -58,3 +58,12 @@ HOSTILE_CURRENT_URL = [
     "http://localhost/dash\r\nboard",
     "not a url",
 ]
+
+
+def app_safe_redirect_back(value: object) -> str:
+    """The app's `redirectBack` rule: the extension's, with this app's pages never to return to."""
+    from quart_supertokens.redirects import safe_redirect_back
+
+    return safe_redirect_back(
+        value, never=("/login", "/signup", "/logout"), never_under=("/auth/",)
+    )

@@ -316,8 +316,8 @@ process.stdout.write(JSON.stringify(values.map((v) => window.appAuth.safeRedirec
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 def test_app_js_safe_redirect_back_matches_server() -> None:
-    from app.security import safe_redirect_back
     from tests.hostile_urls import HOSTILE_REDIRECT_BACK
+    from tests.hostile_urls import app_safe_redirect_back as safe_redirect_back
 
     values = [
         *HOSTILE_REDIRECT_BACK,

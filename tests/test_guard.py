@@ -26,14 +26,12 @@ from supertokens_python.recipe.userroles.asyncio import (
 
 from app import create_app
 from app.config import Settings
-from app.guard import (
-    REFRESH_MARKER_COOKIE,
-    SessionPolicy,
+from quart_supertokens import (
     add_claim_validators,
-    current_session,
-    guarded,
+    check_session,
+    get_current_session,
     remove_all_claim_validators,
-    verify_session,
+    require_session,
 )
 from tests.conftest import RunningCore
 from tests.hostile_urls import HOSTILE_CURRENT_URL, HOSTILE_REDIRECT_BACK
@@ -53,6 +51,7 @@ RETURNS_TO = {
     "boosted": "/",
     "history": "/dashboard/session",
 }
+REFRESH_MARKER_COOKIE = "refreshed"
 XHR_KINDS = {"fragment", "boosted"}
 
 
@@ -60,32 +59,38 @@ def add_test_routes(app: Quart) -> None:
     """Routes exercising per-route policies; the guard under test is the real one."""
 
     @app.get("/t/db")
-    @guarded(check_database=True)
+    @require_session(check_database=True)
     async def checks_database() -> str:
-        return f"db ok {current_session().get_user_id()}"  # type: ignore[union-attr]
+        return f"db ok {get_current_session().get_user_id()}"  # type: ignore[union-attr]
 
     @app.get("/t/admin")
-    @guarded(claims=add_claim_validators(UserRoleClaim.validators.includes("admin")))
+    @require_session(
+        override_global_claim_validators=add_claim_validators(
+            UserRoleClaim.validators.includes("admin")
+        )
+    )
     async def needs_admin() -> str:
         return "admin ok"
 
     @app.get("/t/no-claims")
-    @guarded(
-        claims=lambda validators, session, ctx: remove_all_claim_validators(
-            [*validators, UserRoleClaim.validators.includes("admin")], session, ctx
+    @require_session(
+        override_global_claim_validators=lambda validators, session, ctx: (
+            remove_all_claim_validators(
+                [*validators, UserRoleClaim.validators.includes("admin")], session, ctx
+            )
         )
     )
     async def no_claims() -> str:
         return "no claims ok"
 
     @app.get("/t/short-lived")
-    @guarded(max_age=3)
+    @require_session(max_age=3)
     async def short_lived() -> str:
         return "short ok"
 
     @app.get("/t/optional")
     async def optional() -> str:
-        session = await verify_session(SessionPolicy(required=False))
+        session = await check_session(optional=True)
         return "anonymous" if session is None else f"user {session.get_user_id()}"
 
 
@@ -509,7 +514,7 @@ async def test_second_refresh_demand_right_after_refresh_ends_on_login(
     set_cookie(client, REFRESH_MARKER_COOKIE, quote(f"{int(time.time())}|/dashboard", safe=""))
 
     # ...and the page still cannot verify the session (here: an expired token again).
-    with caplog.at_level(logging.ERROR, logger="app.guard"):
+    with caplog.at_level(logging.ERROR, logger="quart_supertokens.guard"):
         response = await client.get("/dashboard")
 
     assert response.status_code == 303

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from quart import Quart
 
-from app.security import is_cross_origin, path_from_same_origin_url, safe_redirect_back
+from quart_supertokens import is_cross_origin, path_from_same_origin_url
 from tests.hostile_urls import HOSTILE_CURRENT_URL, HOSTILE_REDIRECT_BACK
+from tests.hostile_urls import app_safe_redirect_back as safe_redirect_back
 
 
 @pytest.mark.parametrize("value", HOSTILE_REDIRECT_BACK)

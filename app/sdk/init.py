@@ -17,7 +17,7 @@ import logging
 import os
 from typing import Any, Literal
 
-from supertokens_python import InputAppInfo, Supertokens, SupertokensConfig, init
+from supertokens_python import InputAppInfo, Supertokens, SupertokensConfig
 from supertokens_python.framework import BaseRequest
 from supertokens_python.ingredients.emaildelivery.types import EmailDeliveryConfig
 from supertokens_python.recipe import (
@@ -31,14 +31,9 @@ from supertokens_python.recipe.emailpassword.types import PasswordResetEmailTemp
 from supertokens_python.recipe.emailverification.types import VerificationEmailTemplateVars
 from supertokens_python.recipe.session.interfaces import RecipeInterface
 
+import quart_supertokens
 from app.config import Settings
 from app.sdk.email import EmailSink, PasswordResetEmailService, VerificationEmailService
-from app.sdk.framework import install_sdk_patches
-from app.sdk.session_memo import (
-    remember_verified_sessions,
-    skip_empty_claim_validation,
-    verified_tokens,
-)
 from app.sdk.session_payload import stamp_new_sessions
 
 logger = logging.getLogger(__name__)
@@ -51,11 +46,9 @@ def cookie_transfer_only(
     return "cookie"
 
 
-def session_overrides(
-    original: RecipeInterface,
-) -> RecipeInterface:
-    """The app's Session recipe overrides: stamped new sessions, cheap repeated verification."""
-    return remember_verified_sessions(skip_empty_claim_validation(stamp_new_sessions(original)))
+def session_overrides(original: RecipeInterface) -> RecipeInterface:
+    """The app's Session recipe override (quart_supertokens.init adds the extension's own)."""
+    return stamp_new_sessions(original)
 
 
 def reset_supertokens() -> None:
@@ -72,7 +65,6 @@ def reset_supertokens() -> None:
     from supertokens_python.recipe.session.recipe import SessionRecipe
     from supertokens_python.recipe.userroles.recipe import UserRolesRecipe
 
-    verified_tokens.clear()
     # Supertokens.reset() also resets UserMetadata and the Querier; SessionRecipe.reset() the JWKS.
     # The SDK's reset functions are untyped.
     Supertokens.reset()  # type: ignore[no-untyped-call]
@@ -99,7 +91,6 @@ def _is_testing() -> bool:
 def init_supertokens(settings: Settings) -> None:
     """Initialise the SDK for this process from `settings` (re-initialise when testing)."""
     os.environ.setdefault("SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP", "1")
-    install_sdk_patches(core_timeout=settings.core_timeout)
     if _is_testing():
         reset_supertokens()
     elif _is_initialised():
@@ -115,16 +106,13 @@ def init_supertokens(settings: Settings) -> None:
     verification_delivery: EmailDeliveryConfig[VerificationEmailTemplateVars] = EmailDeliveryConfig(
         service=VerificationEmailService(sink, settings.website_domain)
     )
-    init(
+    quart_supertokens.init(
         app_info=InputAppInfo(
             app_name=settings.app_name,
             api_domain=settings.api_domain,
             website_domain=settings.website_domain,
             api_base_path=settings.api_base_path,
         ),
-        # The SDK only accepts fastapi|flask|django here; see app/sdk/framework.py.
-        framework="flask",
-        mode="asgi",
         supertokens_config=SupertokensConfig(
             connection_uri=settings.connection_uri, api_key=settings.api_key
         ),
@@ -144,6 +132,7 @@ def init_supertokens(settings: Settings) -> None:
             usermetadata.init(),
         ],
         telemetry=False,
+        core_timeout=settings.core_timeout,
     )
 
 

@@ -1,10 +1,10 @@
 """What every new session carries in its access token, however it was created.
 
 The SDK's own sign-in/up APIs and the app's form views both end in `create_new_session`, so the
-override here is the one place that stamps:
-- `authAt`: the sign-in time (epoch seconds). The core keeps the payload through refreshes, and the
-  guard enforces the absolute session lifetime from it (a session without it is refused).
-- `email`: shown in the page header without a core call per render.
+override here is the one place that stamps (quart-supertokens adds `authAt`, the sign-in time):
+- `email`: shown in the page header without a core call per render. A session another backend
+  made gets it on its first render instead (`email_claim`, the extension's
+  `foreign_session_claims`).
 
 and records in the session's data in the database (never sent to the browser), for `/sessions`:
 - `userAgent`: the User-Agent of the request that created the session (at most 256 characters);
@@ -23,7 +23,6 @@ from supertokens_python.recipe.session.interfaces import RecipeInterface, Sessio
 from supertokens_python.supertokens import get_request_from_user_context
 from supertokens_python.types import RecipeUserId
 
-AUTH_AT_CLAIM = "authAt"
 EMAIL_CLAIM = "email"
 USER_AGENT_KEY = "userAgent"
 CREATED_AT_KEY = "createdAt"
@@ -41,7 +40,7 @@ def session_details(user_context: dict[str, Any]) -> dict[str, Any]:
 
 
 def stamp_new_sessions(original: RecipeInterface) -> RecipeInterface:
-    """A Session recipe override: `authAt` and `email` in each new access-token payload,
+    """A Session recipe override: `email` in each new access-token payload,
     `userAgent` and `createdAt` in each new session's data in the database."""
     create_new_session = original.create_new_session
 
@@ -55,7 +54,6 @@ def stamp_new_sessions(original: RecipeInterface) -> RecipeInterface:
         user_context: dict[str, Any],
     ) -> SessionContainer:
         payload = dict(access_token_payload or {})
-        payload.setdefault(AUTH_AT_CLAIM, int(time.time()))
         if EMAIL_CLAIM not in payload:
             user = await get_user(recipe_user_id.get_as_string(), user_context)
             if user is not None and user.emails:
@@ -73,3 +71,14 @@ def stamp_new_sessions(original: RecipeInterface) -> RecipeInterface:
 
     original.create_new_session = create_stamped_session  # type: ignore[method-assign]
     return original
+
+
+async def email_claim(session: SessionContainer, user_context: dict[str, Any]) -> dict[str, Any]:
+    """`email` for a session made elsewhere, when the core knows the user's (best effort)."""
+    if session.get_access_token_payload(user_context).get(EMAIL_CLAIM):
+        return {}
+    try:
+        user = await get_user(session.get_user_id(), user_context)
+    except Exception:
+        return {}
+    return {EMAIL_CLAIM: user.emails[0]} if user is not None and user.emails else {}

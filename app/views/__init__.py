@@ -12,7 +12,10 @@ from flask.templating import _default_template_ctx_processor as flask_default_co
 from quart import Blueprint, Quart, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.views import account, admin, auth, pages, sessions
+from app.views import account, admin, auth, email_verification, pages, sessions
+
+# The modules whose routes make up the app (email_verification adds to the account blueprint).
+AREAS = (pages, auth, account, email_verification, sessions, admin)
 
 # Every form in these areas is a handful of short fields; 16 KiB is generous.
 MAX_FORM_BYTES = 16 * 1024

@@ -14,11 +14,10 @@ from __future__ import annotations
 import logging
 import unicodedata
 import zoneinfo
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from quart import Blueprint, Response, request
 from supertokens_python.asyncio import get_user, list_users_by_account_info
@@ -34,18 +33,7 @@ from supertokens_python.recipe.emailpassword.interfaces import (
     SignInOkResult,
     UpdateEmailOrPasswordOkResult,
 )
-from supertokens_python.recipe.emailverification import EmailVerificationClaim
-from supertokens_python.recipe.emailverification.asyncio import (
-    send_email_verification_email,
-    verify_email_using_token,
-)
-from supertokens_python.recipe.emailverification.interfaces import (
-    SendEmailVerificationEmailAlreadyVerifiedError,
-    VerifyEmailUsingTokenOkResult,
-)
-from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.asyncio import (
-    get_all_session_handles_for_user,
     revoke_all_sessions_for_user,
     revoke_session,
 )
@@ -56,6 +44,8 @@ from supertokens_python.recipe.usermetadata.asyncio import (
 from supertokens_python.types import RecipeUserId
 from supertokens_python.types.base import AccountInfoInput
 
+from app.core_calls import TENANT, core_call, plausible_token
+from app.current_user import optional_session, required_session
 from app.forms import (
     FormResult,
     email_error,
@@ -64,27 +54,21 @@ from app.forms import (
     normalise_email,
     read_form,
 )
-from app.guard import (
-    CoreUnavailable,
-    GuardDecision,
+from app.rendering import render
+from app.views.sessions import remember_session_details, revoke_other_sessions
+from quart_supertokens import (
+    HtmxDetails,
     LoginRequired,
-    SessionPolicy,
     clear_session_cookies,
-    guard_state,
-    guarded,
-    required_session,
-    verify_session,
+    forget_current_session,
+    request_user_context,
+    require_session,
 )
-from app.htmx import HtmxDetails, render
-from app.sdk.hooks import request_user_context
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("account", __name__)
 
-TENANT = "public"
-# SDK tokens are ~128 URL-safe characters; anything far longer or odd never reaches the core.
-MAX_TOKEN_LENGTH = 512
 DISPLAY_NAME_MAX = 50
 DEFAULT_TIME_ZONE = "UTC"
 # Besides letters, digits, combining marks and spaces, a display name may use these.
@@ -94,27 +78,6 @@ ACCOUNT_PAGE = "account/account.html"
 FORGOT_PAGE = "account/forgot_password.html"
 RESET_PAGE = "account/reset_password.html"
 VERIFY_PAGE = "account/verify_email.html"
-
-T = TypeVar("T")
-
-
-async def core_call(call: Awaitable[T]) -> T:
-    """Await an SDK call; a core failure becomes the guard's 503 page/fragment, never a 500."""
-    try:
-        return await call
-    except GuardDecision:
-        raise
-    except Exception:
-        logger.exception("a core call failed")
-        raise CoreUnavailable("core call failed") from None
-
-
-def plausible_token(token: str | None) -> bool:
-    """Whether a link token is worth asking the core about (short, printable ASCII, no spaces)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return False
-    return all(0x21 <= ord(ch) < 0x7F for ch in token)
-
 
 # ---------------------------------------------------------------------------------------------
 # Profile validation
@@ -272,11 +235,11 @@ async def reset_password_submit() -> Response:
     # A reset means the old password may be known to someone else: end every session.
     user = await core_call(get_user(consumed.user_id, user_context))
     user_id = user.id if user is not None else consumed.user_id
-    this_browser = await _optional_session()
+    this_browser = await optional_session()
     await core_call(revoke_all_sessions_for_user(user_id, True, None, user_context))
     signed_out_here = this_browser is not None and this_browser.get_user_id() == user_id
     if signed_out_here:
-        guard_state().session = None  # the page header shows the browser signed out
+        forget_current_session()  # the page header shows the browser signed out
     response = await _reset_page(form, "", done=True)
     if signed_out_here:
         # This browser's own session was among those ended: sign it out here too.
@@ -289,64 +252,10 @@ async def _reset_page(form: FormResult, token: str, status: int = 200, **context
 
 
 # ---------------------------------------------------------------------------------------------
-# Email verification
-
-
-@bp.post("/verify-email/send")
-@guarded(check_database=True)
-async def verify_email_send() -> Response:
-    """Email a verification link to the signed-in user (from the dashboard or account page)."""
-    session = required_session()
-    result = await core_call(
-        send_email_verification_email(
-            TENANT,
-            session.get_user_id(),
-            session.get_recipe_user_id(),
-            None,
-            request_user_context(),
-        )
-    )
-    if isinstance(result, SendEmailVerificationEmailAlreadyVerifiedError):
-        # The token's st-ev value was stale: refresh it so the badge is right from now on.
-        await core_call(session.fetch_and_set_claim(EmailVerificationClaim, request_user_context()))
-        return await _account_page("verification_card", verification="already")
-    return await _account_page("verification_card", verification="sent")
-
-
-@bp.get("/verify-email")
-async def verify_email() -> Response:
-    """Follow an emailed verification link; without a token, offer to send one."""
-    token = request.args.get("token")
-    if token is None:
-        session = await verify_session(SessionPolicy(required=False))
-        return await render(VERIFY_PAGE, outcome="no-token", signed_in=session is not None)
-    if not plausible_token(token):
-        return await render(VERIFY_PAGE, status=400, outcome="invalid", signed_in=False)
-    result = await core_call(verify_email_using_token(TENANT, token, True, request_user_context()))
-    session = await _optional_session()
-    if not isinstance(result, VerifyEmailUsingTokenOkResult):
-        return await render(
-            VERIFY_PAGE, status=400, outcome="invalid", signed_in=session is not None
-        )
-    if session is not None:
-        # The st-ev claim in this browser's access token still says "unverified": refetch it.
-        await core_call(session.fetch_and_set_claim(EmailVerificationClaim, request_user_context()))
-    return await render(VERIFY_PAGE, outcome="verified", signed_in=session is not None)
-
-
-async def _optional_session() -> SessionContainer | None:
-    """The request's session if it verifies as is; a needed refresh is not worth a detour here."""
-    try:
-        return await verify_session(SessionPolicy(required=False))
-    except GuardDecision:
-        return None
-
-
-# ---------------------------------------------------------------------------------------------
 # The account page: profile, password, verification
 
 
-async def _account_page(
+async def account_page(
     fragment: str | None = None,
     status: int = 200,
     profile: FormResult | None = None,
@@ -374,23 +283,21 @@ async def _account_page(
 
 
 @bp.get("/account")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def account() -> Response:
     """Profile, password and email verification of the signed-in user."""
-    from app.views.sessions import remember_session_details
-
     await remember_session_details(required_session())
-    return await _account_page()
+    return await account_page()
 
 
 @bp.post("/account/profile")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def account_profile() -> Response:
     """Save display name and time zone; htmx swaps the profile card, else the page re-renders."""
     session = required_session()
     form = profile_form(await read_form())
     if not form.ok:
-        return await _account_page("profile_card", status=422, profile=form)
+        return await account_page("profile_card", status=422, profile=form)
     user_context = request_user_context()
     await core_call(
         update_user_metadata(
@@ -405,13 +312,13 @@ async def account_profile() -> Response:
     )
     # htmx swaps only the card: the header's name comes along out of band (hx-swap-oob).
     nav_name = form.values["display_name"] if HtmxDetails(request).wants_fragment else None
-    return await _account_page(
+    return await account_page(
         "profile_card", profile=form, profile_saved=True, nav_name_oob=nav_name
     )
 
 
 @bp.post("/account/password")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def account_password() -> Response:
     """Change the password after checking the current one; sign out every other session."""
     session = required_session()
@@ -429,7 +336,7 @@ async def account_password() -> Response:
     elif new == current:
         form.errors["new_password"] = "Choose a password different from the current one."  # noqa: S105
     if not form.ok:
-        return await _account_page("password_card", status=422, password=form)
+        return await account_page("password_card", status=422, password=form)
 
     user = await core_call(get_user(session.get_user_id(), user_context))
     if user is None:
@@ -446,12 +353,12 @@ async def account_password() -> Response:
     )
     if method is None or method.email is None:
         form.errors["form"] = "This account has no password to change."
-        return await _account_page("password_card", status=422, password=form)
+        return await account_page("password_card", status=422, password=form)
 
     check = await core_call(verify_credentials(TENANT, method.email, current, user_context))
     if not isinstance(check, SignInOkResult):
         form.errors["current_password"] = "Incorrect password."  # noqa: S105
-        return await _account_page("password_card", status=422, password=form)
+        return await account_page("password_card", status=422, password=form)
     result = await core_call(
         update_email_or_password(
             session.get_recipe_user_id(),
@@ -462,23 +369,10 @@ async def account_password() -> Response:
     )
     if isinstance(result, PasswordPolicyViolationError):
         form.errors["new_password"] = result.failure_reason
-        return await _account_page("password_card", status=422, password=form)
+        return await account_page("password_card", status=422, password=form)
     if not isinstance(result, UpdateEmailOrPasswordOkResult):
         form.errors["form"] = "The password could not be changed."
-        return await _account_page("password_card", status=422, password=form)
+        return await account_page("password_card", status=422, password=form)
 
     signed_out = await revoke_other_sessions(session)
-    return await _account_page("password_card", password_changed=True, signed_out=signed_out)
-
-
-async def revoke_other_sessions(session: SessionContainer) -> int:
-    """Revoke every session of the user except `session`; return how many were revoked."""
-    user_context = request_user_context()
-    handles = await core_call(
-        get_all_session_handles_for_user(session.get_user_id(), True, None, user_context)
-    )
-    revoked = 0
-    for handle in handles:
-        if handle != session.get_handle() and await core_call(revoke_session(handle, user_context)):
-            revoked += 1
-    return revoked
+    return await account_page("password_card", password_changed=True, signed_out=signed_out)

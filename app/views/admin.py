@@ -35,11 +35,10 @@ from supertokens_python.recipe.userroles.interfaces import (
 from supertokens_python.types import User
 from supertokens_python.types.base import AccountInfoInput
 
+from app.core_calls import TENANT, core_call, plausible_token
 from app.forms import email_error, normalise_email
-from app.guard import add_claim_validators, guarded
-from app.htmx import render
-from app.sdk.hooks import request_user_context
-from app.views.account import TENANT, core_call, plausible_token
+from app.rendering import render
+from quart_supertokens import add_claim_validators, request_user_context, require_session
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +137,9 @@ async def search_users(email: str) -> Listing:
 
 
 @bp.get("/admin")
-@guarded(
+@require_session(
     check_database=True,
-    claims=add_claim_validators(
+    override_global_claim_validators=add_claim_validators(
         UserRoleClaim.validators.includes(ADMIN_ROLE, max_age_in_seconds=ROLE_MAX_AGE)
     ),
 )

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Blueprint, Response, current_app, request
-from supertokens_python.exceptions import SuperTokensError
+from quart import Blueprint, Response, request
 from supertokens_python.recipe.emailpassword.asyncio import sign_in, sign_up
 from supertokens_python.recipe.emailpassword.interfaces import (
     EmailAlreadyExistsError,
@@ -20,38 +19,29 @@ from supertokens_python.recipe.emailpassword.interfaces import (
 from supertokens_python.recipe.session.asyncio import (
     create_new_session,
     get_session,
-    refresh_session,
     revoke_session,
 )
 from supertokens_python.recipe.session.exceptions import (
-    ClearDuplicateSessionCookiesError,
-    TokenTheftError,
     TryRefreshTokenError,
-    UnauthorisedError,
 )
 
-from app.errors import core_unavailable_response
+from app.core_calls import TENANT
 from app.forms import FormResult, credentials_form, read_form
-from app.guard import (
-    ACCESS_TOKEN_COOKIE,
-    REFRESH_MARKER_COOKIE,
-    apply_mutators,
-    clear_session_cookies,
-    login_url,
-    refresh_marker_value,
-)
-from app.htmx import redirect_to, render
-from app.sdk.access_token import session_handle_of_expired_token
-from app.sdk.hooks import has_unresolvable_duplicate_cookies, request_user_context
+from app.rendering import redirect_to, render
 from app.sdk.session_payload import EMAIL_CLAIM
-from app.sdk.wrappers import QuartRequest
-from app.security import safe_redirect_back
+from quart_supertokens import (
+    clear_session_cookies,
+    request_user_context,
+    safe_redirect_back,
+    session_handle_of_expired_token,
+)
+from quart_supertokens.framework import QuartRequest
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
-TENANT = "public"
+ACCESS_TOKEN_COOKIE = "sAccessToken"  # noqa: S105 - a cookie name
 
 
 async def _signed_in() -> bool:
@@ -190,56 +180,4 @@ async def logout() -> Response:
     response = redirect_to("/login")
     clear_session_cookies(response)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
-
-
-@bp.get("/auth/session/refresh")
-async def refresh() -> Response:
-    """The server-side refresh hop for full page loads (the refresh cookie is only sent here).
-
-    Success: 303 back to `redirectBack` with rotated cookies. Failure (expired, revoked, theft):
-    cookies cleared, 303 to the sign-in page. The SDK's POST API at this path is separate.
-    """
-    target = safe_redirect_back(request.args.get("redirectBack"))
-    if current_app.config["SETTINGS"].anti_csrf == "VIA_CUSTOM_HEADER":
-        # A plain GET cannot carry the custom header; the browser SDK refreshes instead.
-        return await render("refresh.html", redirect_back=target)
-    if has_unresolvable_duplicate_cookies(current_app.config["SETTINGS"].older_cookie_domain):
-        logger.error("duplicate session cookies and no OLDER_COOKIE_DOMAIN: signing out")
-        return _refresh_failed(target, [])
-    try:
-        await refresh_session(QuartRequest(request), request_user_context())
-    except ClearDuplicateSessionCookiesError as err:
-        response = redirect_to(target)
-        apply_mutators(response, err.response_mutators)
-        return response
-    except TokenTheftError as err:
-        logger.warning("refresh token reuse: session %s revoked", err.session_handle)
-        await revoke_session(err.session_handle, request_user_context())
-        return _refresh_failed(target, err.response_mutators)
-    except UnauthorisedError as err:
-        return _refresh_failed(target, err.response_mutators)
-    except SuperTokensError:
-        logger.exception("refresh failed inside the SDK")
-        return _refresh_failed(target, [])
-    except Exception:
-        logger.exception("refresh could not reach the core")
-        return await core_unavailable_response(retry_url=target)
-    response = redirect_to(target)
-    response.set_cookie(
-        REFRESH_MARKER_COOKIE,
-        refresh_marker_value(target),
-        max_age=60,
-        path="/",
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config["SETTINGS"].secure_cookies,
-    )
-    return response
-
-
-def _refresh_failed(target: str, mutators: list[Any]) -> Response:
-    response = redirect_to(login_url(target))
-    apply_mutators(response, mutators)
-    clear_session_cookies(response)
     return response

@@ -10,9 +10,10 @@ from quart import Blueprint, Response, jsonify, request
 from supertokens_python.recipe.session import SessionContainer
 from supertokens_python.recipe.session.asyncio import get_session
 
-from app.guard import SessionPolicy, guarded, required_session, verify_session
-from app.htmx import render
-from app.sdk import QuartRequest, request_user_context
+from app.current_user import required_session
+from app.rendering import render
+from quart_supertokens import check_session, request_user_context, require_session
+from quart_supertokens.framework import QuartRequest
 
 bp = Blueprint("pages", __name__)
 
@@ -45,12 +46,12 @@ class SessionCard:
 @bp.get("/")
 async def index() -> Response:
     """Public landing page; a signed-in visitor sees a link to the dashboard (session optional)."""
-    await verify_session(SessionPolicy(required=False))
+    await check_session(optional=True)
     return await render("pages/index.html")
 
 
 @bp.get("/dashboard")
-@guarded()
+@require_session()
 async def dashboard() -> Response:
     """Who is signed in, and the session card that htmx polls."""
     session = required_session()
@@ -58,7 +59,7 @@ async def dashboard() -> Response:
 
 
 @bp.get("/dashboard/session")
-@guarded()
+@require_session()
 async def dashboard_session() -> Response:
     """The session card alone (htmx polls it; without JS it is the whole dashboard)."""
     session = required_session()

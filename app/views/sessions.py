@@ -35,12 +35,12 @@ from supertokens_python.recipe.session.asyncio import (
 )
 from supertokens_python.recipe.session.interfaces import SessionInformationResult
 
+from app.core_calls import core_call
+from app.current_user import required_session
 from app.errors import error_response
-from app.guard import clear_session_cookies, guarded, required_session
-from app.htmx import redirect_to, render
-from app.sdk.hooks import request_user_context
+from app.rendering import redirect_to, render
 from app.sdk.session_payload import CREATED_AT_KEY, MAX_USER_AGENT_LENGTH, USER_AGENT_KEY
-from app.views.account import core_call, revoke_other_sessions
+from quart_supertokens import clear_session_cookies, request_user_context, require_session
 
 bp = Blueprint("sessions", __name__)
 
@@ -158,35 +158,35 @@ async def _sessions_page(status: int = 200, **context: Any) -> Response:
 
 
 @bp.get("/sessions")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def sessions() -> Response:
     """The user's active sessions, this one marked."""
     return await _sessions_page()
 
 
 @bp.delete("/sessions/<handle>")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def revoke_one(handle: str) -> Response:
     """htmx: revoke one session, answer with the refreshed list."""
     return await _revoke(handle)
 
 
 @bp.post("/sessions/<handle>/revoke")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def revoke_one_form(handle: str) -> Response:
     """Without JavaScript: revoke one session, re-render the page."""
     return await _revoke(handle)
 
 
 @bp.delete("/sessions")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def revoke_others() -> Response:
     """htmx: revoke every session but this one."""
     return await _revoke_others()
 
 
 @bp.post("/sessions/revoke-others")
-@guarded(check_database=True)
+@require_session(check_database=True)
 async def revoke_others_form() -> Response:
     """Without JavaScript: revoke every session but this one."""
     return await _revoke_others()
@@ -209,3 +209,16 @@ async def _revoke_others() -> Response:
     count = await revoke_other_sessions(required_session())
     noun = "session" if count == 1 else "sessions"
     return await _sessions_page(notice=f"Signed out {count} other {noun}.")
+
+
+async def revoke_other_sessions(session: SessionContainer) -> int:
+    """Revoke every session of the user except `session`; return how many were revoked."""
+    user_context = request_user_context()
+    handles = await core_call(
+        get_all_session_handles_for_user(session.get_user_id(), True, None, user_context)
+    )
+    revoked = 0
+    for handle in handles:
+        if handle != session.get_handle() and await core_call(revoke_session(handle, user_context)):
+            revoked += 1
+    return revoked

@@ -15,9 +15,10 @@ from supertokens_python.types import RecipeUserId
 
 from app import create_app
 from app.config import Settings
-from app.sdk import QuartRequest, request_user_context
 from app.sdk.email import token_from_link
-from app.sdk.framework import core_client_pool
+from quart_supertokens import request_user_context
+from quart_supertokens.core_client import core_client_pool
+from quart_supertokens.framework import QuartRequest
 from tests.sdk.test_hooks_offline import cleared_cookies
 
 EMAIL = "ada@example.test"

@@ -19,13 +19,9 @@ from supertokens_python.recipe.session.exceptions import UnauthorisedError
 
 from app import ROOT, create_app
 from app.config import ConfigError, Settings
-from app.sdk import QuartRequest, QuartResponse, request_user_context
-from app.sdk.framework import (
-    CoreClientPool,
-    QuartFramework,
-    core_client_pool,
-    pooled_api_request,
-)
+from quart_supertokens import request_user_context
+from quart_supertokens.core_client import CoreClientPool, core_client_pool, pooled_api_request
+from quart_supertokens.framework import QuartFramework, QuartRequest, QuartResponse
 from tests.sdk.test_wrappers import parse_set_cookie
 
 

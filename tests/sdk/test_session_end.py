@@ -18,7 +18,7 @@ from quart.testing import QuartClient
 
 from app import create_app
 from app.config import Settings
-from app.sdk.session_end import end_session_wins
+from quart_supertokens.session_end import end_session_wins
 from tests.conftest import RunningCore
 from tests.views.conftest import last_token
 

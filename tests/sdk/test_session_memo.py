@@ -23,8 +23,8 @@ from supertokens_python.recipe.session.asyncio import (
 
 from app import create_app
 from app.config import Settings
-from app.sdk.access_token import RS256Only
-from app.sdk.session_memo import VerifiedTokenMemo, verified_tokens
+from quart_supertokens.memo import VerifiedTokenMemo, verified_tokens
+from quart_supertokens.tokens import RS256Only
 from tests.conftest import RunningCore
 
 PASSWORD = "correct-horse-1"

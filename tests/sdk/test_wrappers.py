@@ -10,7 +10,7 @@ import pytest
 from quart import Quart, Response, request
 from supertokens_python.recipe.session.interfaces import SessionContainer
 
-from app.sdk.wrappers import QuartRequest, QuartResponse
+from quart_supertokens.framework import QuartRequest, QuartResponse
 
 
 @pytest.fixture(name="app")

@@ -20,7 +20,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.signup_page",
         "auth.signup_submit",
         "auth.logout",
-        "auth.refresh",
+        "quart_supertokens_refresh",  # the refresh hop, served by the extension
         "account.forgot_password_page",
         "account.forgot_password_submit",
         "account.reset_password_page",

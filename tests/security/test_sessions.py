@@ -13,7 +13,7 @@ import pytest
 from quart import Quart, Response
 
 from app.config import Settings
-from app.guard import current_session, guarded
+from quart_supertokens import get_current_session, require_session
 from tests.security.conftest import (
     ACCESS,
     PASSWORD,
@@ -34,9 +34,9 @@ def _add_db_checked_route(app: Quart) -> None:
     """A test-only page behind the real guard with check_database=True."""
 
     @app.get(DB_CHECKED_TEST_ROUTE)
-    @guarded(check_database=True)
+    @require_session(check_database=True)
     async def db_checked() -> str:
-        session = current_session()
+        session = get_current_session()
         assert session is not None
         return f"user {session.get_user_id()}"
 
@@ -60,7 +60,7 @@ def _db_checked_routes(app: Quart) -> list[str]:
         if (
             policy is not None
             and policy.check_database
-            and policy.claims is None  # e.g. /admin needs a role this user lacks
+            and policy.override_global_claim_validators is None  # e.g. /admin needs a role
             and "GET" in (rule.methods or ())
             and not rule.arguments
             and rule.rule != DB_CHECKED_TEST_ROUTE

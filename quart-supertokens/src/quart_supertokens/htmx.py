@@ -1,18 +1,18 @@
-"""htmx in and out: what an incoming request asks for, and responses htmx understands.
+"""htmx in and out: what an incoming request asks for, and redirects htmx understands.
 
-Modelled on django-htmx's `HtmxDetails`: headers are read lazily, and the one URL we act on
-(`HX-Current-URL`) is only trusted when it is on our own origin.
+Named as django-htmx and litestar-htmx name theirs. `HtmxDetails` reads the HX-* headers lazily,
+and the one URL the guard acts on (`HX-Current-URL`) is only trusted when it is on the request's
+own origin. A redirect for an htmx XHR is never a 3xx: the browser would follow it inside the XHR
+and htmx would swap the target page into the fragment. `HX-Redirect` makes htmx navigate instead.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
-from jinja2_fragments.quart import render_block
-from quart import Request, Response, render_template, request
+from quart import Request, Response, current_app, request
 
-from app.security import path_from_same_origin_url
+from quart_supertokens.redirects import path_from_same_origin_url
 
 
 class HtmxDetails:
@@ -49,6 +49,18 @@ class HtmxDetails:
     def target(self) -> str | None:
         return self._headers.get("HX-Target")
 
+    @cached_property
+    def trigger(self) -> str | None:
+        return self._headers.get("HX-Trigger")
+
+    @cached_property
+    def trigger_name(self) -> str | None:
+        return self._headers.get("HX-Trigger-Name")
+
+    @cached_property
+    def prompt(self) -> str | None:
+        return self._headers.get("HX-Prompt")
+
     @property
     def wants_fragment(self) -> bool:
         """An htmx request that will swap a fragment (not a boosted page, not a history restore)."""
@@ -63,42 +75,22 @@ class HtmxDetails:
         return bool(self) and not self.history_restore_request
 
 
-def client_redirect(location: str, status: int = 401) -> Response:
-    """Ask htmx to navigate the whole window to `location` (an `HX-Redirect`, never a 3xx)."""
+def client_redirect(location: str, status: int = 200) -> Response:
+    """Ask htmx to navigate the whole window to `location` (`HX-Redirect`, never a 3xx)."""
     response = Response("", status=status)
     response.headers["HX-Redirect"] = location
     return response
 
 
-async def render(
-    template: str, fragment: str | None = None, status: int = 200, **context: Any
-) -> Response:
-    """Render `template`, or only its block `fragment` when htmx asked for a fragment swap.
-
-    A page and its fragment come from one template, so they cannot drift apart. Responses that
-    differ by `HX-Request` say so in `Vary`.
+def auth_redirect(location: str, htmx_status: int | None = None) -> Response:
+    """Send the browser to `location`: 303 for a page load (history restores included); for an
+    htmx XHR, `HX-Redirect` with `htmx_status`, by default the extension's `HTMX_AUTH_STATUS`
+    (401), so that supertokens-web-js's fetch interceptor and htmx's error handling both see it.
     """
-    if fragment is not None and HtmxDetails(request).wants_fragment:
-        body = await render_block(template, fragment, **context)
-    else:
-        body = await render_template(template, **context)
-    response = Response(body, status=status, content_type="text/html; charset=utf-8")
-    if fragment is not None:
-        response.vary.add("HX-Request")
-    return response
-
-
-def redirect_to(location: str, htmx_status: int = 200) -> Response:
-    """A 303 for a page load; for an htmx XHR, `HX-Redirect` with `htmx_status` (never a 3xx,
-    which the browser would follow and swap into the target)."""
     if HtmxDetails(request).is_xhr:
+        if htmx_status is None:
+            htmx_status = int(current_app.config.get("QUART_SUPERTOKENS_HTMX_AUTH_STATUS", 401))
         return client_redirect(location, status=htmx_status)
     response = Response("", status=303)
     response.headers["Location"] = location
     return response
-
-
-def current_location() -> str:
-    """Path and query of the current request."""
-    query = request.query_string.decode("latin-1")
-    return request.path + (f"?{query}" if query else "")

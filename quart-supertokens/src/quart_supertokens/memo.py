@@ -1,11 +1,14 @@
 """Make the SDK's session check cheap for an access token it has already verified here.
 
 A browser sends the same access token on every render until it is refreshed, and every render
-asks the SDK for the session (app/guard.py). Done from scratch, the SDK's recipe `get_session`
-parses the JWT, checks its signature, builds a front-token (JSON + base64), and claim validation
-JSON-encodes the payload twice to see whether it changed: most of the guard's cost per render.
+asks the SDK for the session (guard.py). This is the extension's one verified-token memo. Done
+from scratch, the SDK's recipe `get_session` parses the JWT, checks its signature, builds a
+front-token (JSON + base64), and claim validation JSON-encodes the payload twice to see whether it
+changed: most of the guard's cost per render.
 Two Session recipe overrides (the SDK's documented extension point: the SDK's own functions still
-call them, and claim validation and cookie writing around them still run) remove the repeated work:
+call them, and claim validation and cookie writing around them still run) remove the repeated work.
+`quart_supertokens.init` applies them to the Session recipe after the SDK's own init, on top of
+whatever overrides the app passed:
 
 1. `remember_verified_sessions` overrides `get_session`. A token the SDK verified locally (no core
    call, not updated, no parent refresh token left for the core to promote) is remembered with
@@ -42,7 +45,7 @@ from supertokens_python.recipe.session.interfaces import (
 from supertokens_python.recipe.session.session_class import Session
 from supertokens_python.types import RecipeUserId
 
-from app.sdk.access_token import is_number
+from quart_supertokens.tokens import is_number
 
 REMEMBERED_SESSIONS = 4096
 

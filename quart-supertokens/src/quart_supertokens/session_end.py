@@ -7,7 +7,7 @@ token), the error mutators carried by an SDK exception, and the views that clear
 Set-Cookie headers in order, so "clear, then set" leaves a valid token behind, and
 `Clear-Site-Data` is ignored by many clients and outside secure contexts.
 
-`end_session_wins(response)` runs last in the response path (app/sdk/hooks.py) and enforces one
+`end_session_wins(response)` runs last in the response path (framework/middleware.py): one
 rule for every response, whoever wrote its headers: when any Set-Cookie clears `sAccessToken` or
 `sRefreshToken`, every Set-Cookie that gives either a value is dropped, and the front-token header
 says "remove". Clearing the *older* cookie domain's duplicates (OLDER_COOKIE_DOMAIN) is not an
