@@ -41,13 +41,13 @@ def serve(port: int, core_uri: str) -> None:
     from app.views import pages
 
     # This file also runs against the app before the extension existed (for before/after runs).
-    try:
+    if (ROOT / "app" / "rendering.py").exists():
         import quart_supertokens.guard as guard
         from app.current_user import CurrentUser
         from app.rendering import render
 
         timed_name = "check_session_under"  # what require_session calls on every render
-    except ImportError:
+    else:
         import app.guard as guard  # type: ignore[no-redef]
         from app.guard import CurrentUser  # type: ignore[no-redef]
         from app.htmx import render  # type: ignore[no-redef]

@@ -1,6 +1,6 @@
 """Minimal reproductions of what the lifecycle suite found, on the same live stack.
 
-Findings 1, 1b and 2 are fixed (app/guard.py `return_location`, app/views/auth.py
+Findings 1, 1b and 2 are fixed (quart_supertokens/responses.py `return_location`, app/views/auth.py
 `_end_this_browser_s_session`), and their reproductions are plain tests now. Finding 3 is still
 `xfail(strict=True)`: it documents today's behaviour and fails (XPASS) once the app is fixed.
 """
