@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from quart import Request, Response, current_app, request
+from quart import Request, Response, request
 
+from quart_supertokens.options import current_options
 from quart_supertokens.redirects import path_from_same_origin_url
 
 
@@ -89,7 +90,7 @@ def auth_redirect(location: str, htmx_status: int | None = None) -> Response:
     """
     if HtmxDetails(request).is_xhr:
         if htmx_status is None:
-            htmx_status = int(current_app.config.get("QUART_SUPERTOKENS_HTMX_AUTH_STATUS", 401))
+            htmx_status = current_options().htmx_auth_status
         return client_redirect(location, status=htmx_status)
     response = Response("", status=303)
     response.headers["Location"] = location
