@@ -20,7 +20,7 @@ from quart import Quart, Response, g, request
 from supertokens_python import Supertokens
 from supertokens_python.exceptions import SuperTokensError
 
-from quart_supertokens.core_client import close_core_client
+from quart_supertokens.core_client import close_core_client, core_client_pool
 from quart_supertokens.cross_origin import CrossOriginRequestRefused, is_cross_origin
 from quart_supertokens.decisions import GuardRedirect
 from quart_supertokens.framework.middleware import (
@@ -63,7 +63,10 @@ class QuartSuperTokens:
             api_base_path=app_info.api_base_path.get_as_string_dangerous() or "/",
             website_origin=origin_of(app_info.get_origin(None, {}).get_as_string_dangerous()),
         )
-        install_sdk_patches(options.core_timeout)
+        if options.core_timeout is not None:
+            install_sdk_patches(options.core_timeout)
+        else:
+            install_sdk_patches(core_client_pool.timeout)
         install_session_overrides()
         app.extensions[EXTENSION_KEY] = options
 

@@ -39,8 +39,9 @@ class Options:
     refresh_route: bool = True
     # Absolute session lifetime in seconds from sign-in; None: no limit beyond the core's.
     session_max_age: int | None = None
-    # Seconds before a call to the core gives up (the page then answers 503).
-    core_timeout: float = 5.0
+    # Seconds before a call to the core gives up (the page then answers 503); None keeps what
+    # `quart_supertokens.init(core_timeout=...)` set (5 s by default).
+    core_timeout: float | None = None
     # Refuse cross-origin unsafe requests (403), the SDK's API included.
     cross_origin_protection: bool = True
     # Origins whose unsafe requests are not cross-origin (the SDK's website domain is added).
