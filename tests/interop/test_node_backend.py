@@ -537,7 +537,7 @@ def test_replayed_refresh_token_ends_the_session_for_both(
 
     # Rotate across both backends: R0 -> R1 on Node, R1 (promoted) -> R2 on Quart, and a request
     # with R2's access token on Node promotes R2. R0 is now two generations old, outside the
-    # core's grace window for racing refreshes (localcore/recipes/session.py).
+    # core's grace window for racing refreshes (localcore/recipes/refresh_chain.py).
     rotated = browser.post(f"{stack.node}/auth/session/refresh")
     assert rotated.status_code == 200, describe(rotated)
     hop = browser.get(f"{stack.web}{refresh_hop('/dashboard')}")
