@@ -217,7 +217,13 @@ async def count_users(ctx: RequestContext) -> JsonObject:
     return {"status": "OK", "count": 0 if row is None else row["count"]}
 
 
+async def search_tags(ctx: RequestContext) -> JsonObject:
+    """The user-search tags the dashboard offers (as the official core lists them)."""
+    return {"status": "OK", "tags": ["email", "phone", "provider"]}
+
+
 ROUTES = [
+    Route("GET", "/user/search/tags", search_tags),
     Route("GET", "/users", list_users, tenant_scoped=True),
     Route("GET", "/users/count", count_users, tenant_scoped=True),
     Route("GET", "/user/id", get_user),

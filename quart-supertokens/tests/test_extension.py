@@ -6,23 +6,14 @@ real SDK, and apps built here with the public API only.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
+from conftest import new_user, reset_sdk
 from quart import Quart, render_template_string, request
-from supertokens_python import InputAppInfo, SupertokensConfig
-from supertokens_python.recipe import emailpassword, emailverification, session
-from supertokens_python.recipe.emailpassword.asyncio import sign_up
 from supertokens_python.recipe.emailverification import EmailVerificationClaim
 from supertokens_python.recipe.session.asyncio import get_session_information
 
@@ -36,94 +27,7 @@ from quart_supertokens import (
 )
 from quart_supertokens.testing import authenticated_client, create_session_for
 
-REPO = Path(__file__).resolve().parents[2]
 HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/page"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(name="core_uri", scope="module")
-def _core_uri() -> Iterator[str]:
-    """A local core of this module's own, stopped by its PID at the end."""
-    given = os.environ.get("QUART_SUPERTOKENS_TEST_CORE_URI")
-    if given:
-        yield given
-        return
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        command = [sys.executable, "-m", "localcore", "--port", str(port)]
-        command += ["--database", str(Path(folder) / "core.db")]
-        process = subprocess.Popen(
-            command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        uri = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{uri}/hello", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            else:
-                raise RuntimeError("the local core did not start")
-            yield uri
-        finally:
-            os.kill(process.pid, signal.SIGTERM)
-            process.wait(10)
-
-
-def reset_sdk() -> None:
-    """Forget the SDK's singletons so that `init` can run again in this process."""
-    from supertokens_python import Supertokens
-    from supertokens_python.post_init_callbacks import PostSTInitCallbacks
-    from supertokens_python.process_state import ProcessState
-    from supertokens_python.recipe.accountlinking.recipe import AccountLinkingRecipe
-    from supertokens_python.recipe.emailpassword.recipe import EmailPasswordRecipe
-    from supertokens_python.recipe.emailverification.recipe import EmailVerificationRecipe
-    from supertokens_python.recipe.jwt.recipe import JWTRecipe
-    from supertokens_python.recipe.multitenancy.recipe import MultitenancyRecipe
-    from supertokens_python.recipe.oauth2provider.recipe import OAuth2ProviderRecipe
-    from supertokens_python.recipe.openid.recipe import OpenIdRecipe
-    from supertokens_python.recipe.session.recipe import SessionRecipe
-
-    Supertokens.reset()  # type: ignore[no-untyped-call]
-    for recipe in (
-        SessionRecipe,
-        EmailPasswordRecipe,
-        EmailVerificationRecipe,
-        AccountLinkingRecipe,
-        JWTRecipe,
-        OpenIdRecipe,
-        MultitenancyRecipe,
-        OAuth2ProviderRecipe,
-    ):
-        recipe.reset()  # type: ignore[no-untyped-call]
-    PostSTInitCallbacks.reset()  # type: ignore[no-untyped-call]
-    ProcessState.get_instance().reset()  # type: ignore[no-untyped-call]
-
-
-@pytest.fixture(name="sdk")
-def _sdk(core_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERTOKENS_ENV", "testing")
-    monkeypatch.setenv("SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP", "1")
-    reset_sdk()
-    quart_supertokens.init(
-        app_info=InputAppInfo(
-            app_name="ext-tests", api_domain="http://localhost", website_domain="http://localhost"
-        ),
-        supertokens_config=SupertokensConfig(connection_uri=core_uri),
-        recipe_list=[
-            session.init(get_token_transfer_method=lambda *_: "cookie", anti_csrf="NONE"),
-            emailpassword.init(),
-            emailverification.init(mode="OPTIONAL"),
-        ],
-        telemetry=False,
-    )
 
 
 def make_app(name: str = "ext", **options: Any) -> Quart:
@@ -151,14 +55,6 @@ def make_app(name: str = "ext", **options: Any) -> Quart:
         return "verified " + request.method
 
     return app
-
-
-async def new_user() -> str:
-    """A real user in the core (email not verified), by the SDK."""
-    import uuid
-
-    result = await sign_up("public", f"{uuid.uuid4().hex}@example.test", "pass-word-1")
-    return str(result.user.id)  # type: ignore[union-attr]
 
 
 @pytest.fixture(name="app")

@@ -103,6 +103,8 @@ def end_session_wins(
         for header in kept:
             response.headers.add("Set-Cookie", header)
     for name in TOKEN_HEADERS:
-        response.headers.pop(name, None)
+        # An empty token header is header mode's "clear": keep it; drop any that sets a token.
+        if response.headers.get(name):
+            response.headers.pop(name)
     response.headers[FRONT_TOKEN_HEADER] = "remove"
     return True
