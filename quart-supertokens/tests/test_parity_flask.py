@@ -1,0 +1,235 @@
+"""tests/Flask/test_flask.py and the FastAPI-only tests of the SDK, re-created for Quart.
+
+Each test names the SDK test it stands for; PARITY.md maps them all. Everything runs through a
+Quart app with the extension (parity_app.py), the real SDK and a running local core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from conftest import init_sdk, new_user
+from parity_app import PASSWORD, _email, _session, api_app, set_cookies, sign_up
+from quart import Quart, Response, jsonify
+from supertokens_python.recipe.session import SessionContainer, SessionOverrideConfig
+from supertokens_python.recipe.session.interfaces import APIInterface, APIOptions
+
+from quart_supertokens import verify_session
+
+
+@pytest.fixture(name="app")
+async def _app(sdk: None) -> AsyncIterator[Quart]:
+    app = api_app()
+    async with app.test_app():
+        yield app
+
+
+# -- tests/Flask/test_flask.py -------------------------------------------------------------------
+
+
+async def test_cookie_login_and_refresh(core_uri: str) -> None:
+    init_sdk(core_uri, cookie_domain=".example.test", cookie_same_site="lax")
+    app = api_app()
+    async with app.test_app():
+        client = app.test_client()
+        signed_up = await sign_up(client, _email("cookies"))
+        cookies = set_cookies(signed_up)
+        access, refresh = (
+            cookies["sAccessToken"]["sAccessToken"],
+            cookies["sRefreshToken"]["sRefreshToken"],
+        )
+        assert access["path"] == "/" and refresh["path"] == "/auth/session/refresh"
+        assert access["domain"] == "example.test" and refresh["domain"] == "example.test"
+        assert access["httponly"] and refresh["httponly"]
+        assert access["samesite"].lower() == "lax"
+        assert signed_up.headers["front-token"]
+        headers = {"Cookie": f"sRefreshToken={refresh.value}"}
+        refreshed = await client.post("/auth/session/refresh", headers=headers)
+        assert refreshed.status_code == 200
+        rotated = set_cookies(refreshed)
+        assert rotated["sRefreshToken"]["sRefreshToken"].value != refresh.value
+        assert rotated["sAccessToken"]["sAccessToken"].value != access.value
+
+
+async def test_login_refresh_no_csrf(core_uri: str) -> None:
+    init_sdk(core_uri, anti_csrf="VIA_TOKEN")
+    app = api_app()
+    async with app.test_app():
+        client = app.test_client()
+        signed_up = await sign_up(client, _email("csrf"))
+        token = signed_up.headers["anti-csrf"]
+        assert (await client.post("/info")).status_code == 401
+        assert (await client.post("/info", headers={"anti-csrf": token})).status_code == 200
+
+
+async def test_login_logout(app: Quart) -> None:
+    client = app.test_client()
+    await sign_up(client, _email("logout"))
+    out = await client.post("/auth/signout")
+    assert out.status_code == 200 and (await out.get_json())["status"] == "OK"
+    cleared = set_cookies(out)
+    assert cleared["sAccessToken"]["sAccessToken"].value == ""
+    assert out.headers["front-token"] == "remove"
+    again = await client.post("/auth/signout")
+    assert again.status_code in (200, 401)  # no session left: the SDK answers, never a 500
+
+
+async def test_login_handle(app: Quart) -> None:
+    client = app.test_client()
+    await sign_up(client, _email("handle"))
+    response = await client.get("/handle")
+    assert (await response.get_json())["userId"] is not None
+    assert "Set-Cookie" not in response.headers  # verifying writes nothing
+
+
+async def test_custom_response(core_uri: str) -> None:
+    def override(original: APIInterface) -> APIInterface:
+        async def signout_post(
+            session: SessionContainer, api_options: APIOptions, user_context: dict[str, Any]
+        ) -> Any:
+            api_options.response.set_status_code(203)
+            api_options.response.set_json_content({"custom": True})
+            return await original_signout(session, api_options, user_context)
+
+        original_signout = original.signout_post
+        original.signout_post = signout_post  # type: ignore[method-assign]
+        return original
+
+    init_sdk(core_uri, override=SessionOverrideConfig(apis=override))
+    app = api_app()
+    async with app.test_app():
+        client = app.test_client()
+        await sign_up(client, _email("custom"))
+        response = await client.post("/auth/signout")
+        assert response.status_code == 203
+        assert await response.get_json() == {"custom": True}
+
+
+async def test_optional_session(app: Quart) -> None:
+    response = await app.test_client().get("/optional")
+    assert response.status_code == 200 and (await response.get_json())["userId"] is None
+
+
+async def test_verify_session_with_before_request_with_no_response(app: Quart) -> None:
+    seen: list[str | None] = []
+
+    @verify_session(session_required=False)
+    async def look() -> None:
+        session = await _session()
+        seen.append(session.get_user_id() if session else None)
+
+    app.before_request(look)
+    client = app.test_client()
+    assert (await client.get("/optional")).status_code == 200
+    await sign_up(client, _email("before"))
+    assert (await client.get("/optional")).status_code == 200
+    assert seen[0] is None and seen[-1] is not None
+    # OPTIONS with an optional session passes through (the SDK allows it only when optional).
+    assert (await client.options("/optional")).status_code == 200
+
+
+async def test_verify_session_returns_401_without_the_middleware(sdk: None) -> None:
+    app = Quart("bare")
+
+    @app.get("/info")
+    @verify_session()
+    async def info() -> Response:
+        return jsonify({})
+
+    response = await app.test_client().get("/info")
+    assert response.status_code == 401
+    assert await response.get_json() == {"message": "unauthorised"}
+
+
+async def test_the_session_is_not_kept_after_the_request(app: Quart) -> None:
+    client = app.test_client()
+    await sign_up(client, _email("slot"))
+    assert (await (await client.get("/info")).get_json())["userId"] is not None
+    # A new request without cookies must not see the previous request's session.
+    client.cookie_jar.clear()
+    response = await client.get("/optional")
+    assert (await response.get_json())["userId"] is None
+
+
+# -- tests/Fastapi/test_fastapi.py (FastAPI-only) ------------------------------------------------
+
+
+async def test_should_clear_all_response_during_refresh_if_unauthorized(app: Quart) -> None:
+    client = app.test_client()
+    response = await client.post(
+        "/auth/session/refresh", headers={"Cookie": "sRefreshToken=not-a-token"}
+    )
+    assert response.status_code == 401
+    cleared = set_cookies(response)
+    assert cleared["sAccessToken"]["sAccessToken"].value == ""
+    assert cleared["sRefreshToken"]["sRefreshToken"].value == ""
+    assert response.headers["front-token"] == "remove"
+
+
+async def test_should_clear_all_response_during_refresh_if_unauthorized_header(
+    core_uri: str,
+) -> None:
+    init_sdk(core_uri, get_token_transfer_method=lambda *_: "header")
+    app = api_app()
+    async with app.test_app():
+        response = await app.test_client().post(
+            "/auth/session/refresh", headers={"Authorization": "Bearer not-a-token"}
+        )
+        assert response.status_code == 401
+        assert response.headers["front-token"] == "remove"
+        # Header mode's "clear" reaches the client: empty token headers, as the SDK sends them.
+        assert response.headers["st-access-token"] == ""
+        assert response.headers["st-refresh-token"] == ""
+
+
+async def test_revoking_session_after_create_new_session_with_throwing_unauthorized(
+    app: Quart,
+) -> None:
+    user_id = await new_user()
+    response = await app.test_client().post("/create-then-fail", json={"userId": user_id})
+    assert response.status_code == 401
+    cookies = set_cookies(response)
+    assert cookies["sAccessToken"]["sAccessToken"].value == ""  # cleared, never set
+    assert cookies["sRefreshToken"]["sRefreshToken"].value == ""
+    assert response.headers["front-token"] == "remove"
+
+
+async def test_revoking_session_after_create_new_session_with_throwing_unauthorized_header(
+    core_uri: str,
+) -> None:
+    init_sdk(core_uri, get_token_transfer_method=lambda *_: "header")
+    app = api_app()
+    async with app.test_app():
+        user_id = await new_user()
+        response = await app.test_client().post("/create-then-fail", json={"userId": user_id})
+        assert response.status_code == 401
+        assert response.headers.get("st-access-token", "") == ""
+        assert response.headers.get("st-refresh-token", "") == ""
+        assert response.headers["front-token"] == "remove"
+
+
+async def test_session_with_legacy_refresh_token_and_unauthorized_clears_legacy_token(
+    app: Quart,
+) -> None:
+    headers = {"Cookie": "sIdRefreshToken=legacy; sRefreshToken=bogus"}
+    response = await app.test_client().post("/auth/session/refresh", headers=headers)
+    assert response.status_code == 401
+    cleared = set_cookies(response)
+    assert cleared["sIdRefreshToken"]["sIdRefreshToken"].value == ""
+
+
+async def test_custom_api_base_path_and_mount_point(core_uri: str) -> None:
+    init_sdk(core_uri, api_base_path="/custom/auth")
+    app = api_app()
+    async with app.test_app():
+        client = app.test_client()
+        fields = [{"id": "email", "value": _email("base")}, {"id": "password", "value": PASSWORD}]
+        assert (await client.post("/auth/signup", json={"formFields": fields})).status_code == 404
+        signed_up = await client.post("/custom/auth/signup", json={"formFields": fields})
+        assert signed_up.status_code == 200
+        refresh = set_cookies(signed_up)["sRefreshToken"]["sRefreshToken"]
+        assert refresh["path"] == "/custom/auth/session/refresh"
+        hop = await client.get("/custom/auth/session/refresh?redirectBack=/x")
+        assert hop.status_code == 303  # the refresh hop follows the API base path
