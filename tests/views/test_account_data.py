@@ -2,7 +2,7 @@
 
 An unverified user is sent to the verify-email page (303 for a page, `HX-Redirect` for htmx,
 never a 403 and never a refresh); after verifying, the page renders. A request that cannot follow
-a redirect (a form POST to a claim-guarded route) stays a 403: see tests/test_guard.py.
+a redirect (a form POST to a claim-guarded route) stays a 403: see tests/guard/.
 """
 
 from __future__ import annotations
