@@ -1,4 +1,4 @@
-"""Ending a session wins (quart_supertokens/session_end.py): no response both clears and sets a token.
+"""Ending a session wins (quart_supertokens/session_end.py): no response clears and sets a token.
 
 The named regression tests replay issue 11's defect 1 through the real app and a running core:
 sign-out right after a refresh, before any render used the new token, used to answer with

@@ -1,4 +1,4 @@
-"""Remembered verifications (quart_supertokens/memo.py), through the real SDK and a running localcore.
+"""Remembered verifications (quart_supertokens/memo.py), through the real SDK and localcore.
 
 Each test shows one rule the memory keeps: what it skips (the signature check, the core) and
 what it never skips (expiry, a changed or stale JWKS, database checks, claim validators).
