@@ -159,3 +159,149 @@ async def test_a_custom_invalid_claim_status_code(core_uri: str) -> None:
     async with app.test_app():
         client = await _signed_in(app, False)
         assert (await client.get("/default")).status_code == 499
+
+
+# -- the rest of tests/sessions/claims/test_verify_session.py, with validators of their own --------
+
+
+async def _fetch_true(*_: Any) -> bool:
+    return True
+
+
+async def _fetch_none(*_: Any) -> None:
+    return None
+
+
+TrueClaim = BooleanClaim("st-true", _fetch_true)
+NoneClaim = BooleanClaim("st-none", _fetch_none)  # type: ignore[arg-type]
+
+
+class FixedValidator(SessionClaimValidator):
+    """A validator with a fixed answer (the SDK tests' AlwaysValid/AlwaysInvalid validators)."""
+
+    def __init__(self, valid: bool, reason: dict[str, Any] | None = None) -> None:
+        super().__init__("always-valid-validator" if valid else "always-invalid-validator")
+        self.claim = TrueClaim
+        self.valid, self.reason = valid, reason
+
+    async def validate(self, payload: Any, user_context: dict[str, Any]) -> Any:
+        from supertokens_python.recipe.session.interfaces import ClaimValidationResult
+
+        return ClaimValidationResult(is_valid=self.valid, reason=self.reason)
+
+    def should_refetch(self, payload: Any, user_context: dict[str, Any]) -> bool:
+        return True
+
+
+def _with_global(validator: SessionClaimValidator | None) -> Any:
+    def override(original: RecipeInterface) -> RecipeInterface:
+        async def get_global_claim_validators(
+            tenant_id: str,
+            user_id: str,
+            recipe_user_id: RecipeUserId,
+            claim_validators_added_by_other_recipes: list[SessionClaimValidator],
+            user_context: dict[str, Any],
+        ) -> list[SessionClaimValidator]:
+            extra = [validator] if validator is not None else []
+            return [*claim_validators_added_by_other_recipes, *extra]
+
+        original.get_global_claim_validators = get_global_claim_validators  # type: ignore[method-assign,assignment]
+        return original
+
+    return SessionOverrideConfig(functions=override)
+
+
+async def _claims_client(core_uri: str, validator: SessionClaimValidator | None) -> Any:
+    init_sdk(core_uri, override=_with_global(validator))
+    app = _app()
+
+    @app.get("/refetched-claim")
+    @verify_session(
+        override_global_claim_validators=lambda *_: [TrueClaim.validators.has_value(True)]
+    )
+    async def refetched() -> Response:
+        return jsonify({"ok": True})
+
+    @app.get("/refetched-claim-false")
+    @verify_session(
+        override_global_claim_validators=lambda *_: [TrueClaim.validators.has_value(False)]
+    )
+    async def refetched_false() -> Response:
+        return jsonify({"ok": True})
+
+    return app
+
+
+async def _get(core_uri: str, validator: SessionClaimValidator | None, path: str) -> Any:
+    app = await _claims_client(core_uri, validator)
+    async with app.test_app():
+        client = await _signed_in(app, True)
+        response = await client.get(path)
+        return response.status_code, await response.get_json()
+
+
+async def test_should_allow_without_claims_required_or_present(core_uri: str) -> None:
+    assert (await _get(core_uri, None, "/default"))[0] == 200
+
+
+async def test_should_allow_with_claim_valid_after_refetching(core_uri: str) -> None:
+    assert (await _get(core_uri, TrueClaim.validators.has_value(True), "/default"))[0] == 200
+
+
+async def test_should_reject_with_claim_required_but_not_added(core_uri: str) -> None:
+    status, body = await _get(core_uri, NoneClaim.validators.has_value(True), "/default")
+    assert status == 403
+    assert body == {
+        "message": "invalid claim",
+        "claimValidationErrors": [
+            {
+                "id": "st-none",
+                "reason": {
+                    "message": "value does not exist",
+                    "expectedValue": True,
+                    "actualValue": None,
+                },
+            }
+        ],
+    }
+
+
+async def test_should_allow_with_custom_validator_returning_true(core_uri: str) -> None:
+    assert (await _get(core_uri, FixedValidator(True), "/default"))[0] == 200
+
+
+async def test_should_reject_with_custom_validator_returning_false_without_reason(
+    core_uri: str,
+) -> None:
+    status, body = await _get(core_uri, FixedValidator(False), "/default")
+    assert status == 403
+    assert body == {
+        "message": "invalid claim",
+        "claimValidationErrors": [{"id": "always-invalid-validator"}],
+    }
+
+
+async def test_should_reject_with_custom_validator_returning_false_with_reason(
+    core_uri: str,
+) -> None:
+    status, body = await _get(core_uri, FixedValidator(False, {"message": "foo"}), "/default")
+    assert status == 403
+    assert body["claimValidationErrors"] == [
+        {"id": "always-invalid-validator", "reason": {"message": "foo"}}
+    ]
+
+
+async def test_should_allow_with_empty_list_as_override(core_uri: str) -> None:
+    assert (await _get(core_uri, NoneClaim.validators.has_value(True), "/no-claims"))[0] == 200
+
+
+async def test_should_allow_with_refetched_claim(core_uri: str) -> None:
+    validator = NoneClaim.validators.has_value(True)
+    assert (await _get(core_uri, validator, "/refetched-claim"))[0] == 200
+
+
+async def test_should_reject_with_invalid_refetched_claim(core_uri: str) -> None:
+    validator = NoneClaim.validators.has_value(True)
+    status, body = await _get(core_uri, validator, "/refetched-claim-false")
+    assert status == 403
+    assert body["claimValidationErrors"][0]["id"] == "st-true"
