@@ -79,7 +79,10 @@ def reset_sdk() -> None:
     from supertokens_python.recipe.multitenancy.recipe import MultitenancyRecipe
     from supertokens_python.recipe.oauth2provider.recipe import OAuth2ProviderRecipe
     from supertokens_python.recipe.openid.recipe import OpenIdRecipe
+    from supertokens_python.recipe.passwordless.recipe import PasswordlessRecipe
     from supertokens_python.recipe.session.recipe import SessionRecipe
+    from supertokens_python.recipe.thirdparty.recipe import ThirdPartyRecipe
+    from supertokens_python.recipe.userroles.recipe import UserRolesRecipe
 
     Supertokens.reset()  # type: ignore[no-untyped-call]
     for recipe in (
@@ -92,6 +95,9 @@ def reset_sdk() -> None:
         OpenIdRecipe,
         MultitenancyRecipe,
         OAuth2ProviderRecipe,
+        PasswordlessRecipe,
+        ThirdPartyRecipe,
+        UserRolesRecipe,
     ):
         recipe.reset()  # type: ignore[no-untyped-call]
     PostSTInitCallbacks.reset()  # type: ignore[no-untyped-call]
@@ -102,9 +108,15 @@ def init_sdk(
     core_uri: str,
     api_base_path: str = "/auth",
     extra_recipes: list[Any] | None = None,
+    recipes: list[Any] | None = None,
+    app_info: dict[str, Any] | None = None,
     **session_options: Any,
 ) -> None:
-    """(Re-)initialise the SDK through the extension; `session_options` go to `session.init`."""
+    """(Re-)initialise the SDK through the extension; `session_options` go to `session.init`.
+
+    `recipes` replaces the default recipes besides Session (EmailPassword and EmailVerification);
+    `extra_recipes` adds to them; `app_info` overrides `InputAppInfo` fields.
+    """
     os.environ["SUPERTOKENS_ENV"] = "testing"
     os.environ["SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP"] = "1"
     reset_sdk()
@@ -113,20 +125,19 @@ def init_sdk(
         "anti_csrf": "NONE",
     }
     options.update(session_options)
+    info: dict[str, Any] = {
+        "app_name": "ext-tests",
+        "api_domain": "http://localhost",
+        "website_domain": "http://localhost",
+        "api_base_path": api_base_path,
+    }
+    info.update(app_info or {})
+    if recipes is None:
+        recipes = [emailpassword.init(), emailverification.init(mode="OPTIONAL")]
     quart_supertokens.init(
-        app_info=InputAppInfo(
-            app_name="ext-tests",
-            api_domain="http://localhost",
-            website_domain="http://localhost",
-            api_base_path=api_base_path,
-        ),
+        app_info=InputAppInfo(**info),
         supertokens_config=SupertokensConfig(connection_uri=core_uri),
-        recipe_list=[
-            session.init(**options),
-            emailpassword.init(),
-            emailverification.init(mode="OPTIONAL"),
-            *(extra_recipes or []),
-        ],
+        recipe_list=[session.init(**options), *recipes, *(extra_recipes or [])],
         telemetry=False,
     )
 
@@ -135,6 +146,18 @@ def init_sdk(
 def _sdk(core_uri: str) -> None:
     """The SDK with cookie sessions and no anti-CSRF (what a same-site SSR app uses)."""
     init_sdk(core_uri)
+
+
+def new_core_app(core_uri: str, **core_config: Any) -> str:
+    """A new app in the core with its own `coreConfig` (e.g. a short access-token lifetime).
+
+    Returns its connection URI (`<core>/appid-<id>`), as the SDK's own tests isolate theirs.
+    """
+    app_id = f"t{uuid.uuid4().hex[:12]}"
+    body = {"appId": app_id, "coreConfig": core_config}
+    answer = httpx.put(f"{core_uri}/recipe/multitenancy/app/v2", json=body, timeout=5)
+    assert answer.status_code == 200 and answer.json()["createdNew"], answer.text
+    return f"{core_uri}/appid-{app_id}"
 
 
 async def new_user() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 from quart import Quart, Response, jsonify, request
@@ -97,3 +97,45 @@ def _email(tag: str) -> str:
     import uuid
 
     return f"{tag}-{uuid.uuid4().hex[:8]}@example.test"
+
+
+EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def morsels(response: Response) -> dict[str, Morsel[str]]:
+    """Each Set-Cookie of a response as a Morsel, by cookie name (the last one wins)."""
+    found: dict[str, Morsel[str]] = {}
+    for header in response.headers.getlist("Set-Cookie"):
+        cookie: SimpleCookie = SimpleCookie()
+        cookie.load(header)
+        found.update(cookie)
+    return found
+
+
+def extract_info(response: Response) -> dict[str, Any]:
+    """What the SDK's tests read off a response: tokens from cookies and from headers."""
+    cookies = morsels(response)
+
+    def cookie(name: str) -> str | None:
+        return cookies[name].value if name in cookies else None
+
+    return {
+        "status": response.status_code,
+        "accessToken": cookie("sAccessToken"),
+        "refreshToken": cookie("sRefreshToken"),
+        "antiCsrf": response.headers.get("anti-csrf"),
+        "frontToken": response.headers.get("front-token"),
+        "accessTokenFromHeader": response.headers.get("st-access-token"),
+        "refreshTokenFromHeader": response.headers.get("st-refresh-token"),
+        "cookies": cookies,
+    }
+
+
+def cookie_header(**cookies: str) -> dict[str, str]:
+    """A raw `Cookie` request header with these cookies."""
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+
+
+def cookie_pairs(*pairs: tuple[str, str]) -> dict[str, str]:
+    """A raw `Cookie` header that may carry one name twice, as a browser sends duplicates."""
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in pairs)}
