@@ -154,3 +154,12 @@ async def base_http(localcore: RunningCore) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the core's base path (the public app)."""
     async with httpx.AsyncClient(base_url=localcore.url, headers=CDI_HEADERS) as client:
         yield client
+
+
+@pytest.fixture
+async def short_grace_http(localcore: RunningCore) -> AsyncIterator[httpx.AsyncClient]:
+    """An app whose grace window is 1 s (access_token_validity 1 s)."""
+    uri = localcore.new_app(access_token_validity=1)
+    async with httpx.AsyncClient(base_url=uri, headers=CDI_HEADERS) as client:
+        yield client
+    localcore.remove_app(uri)

@@ -1,13 +1,28 @@
-"""Raw CDI calls shared by the HTTP-level localcore tests."""
+"""Helpers shared by the localcore tests: raw CDI calls and reads of the session store (the
+HTTP-level tests), and a user signed up through the SDK (the SDK-level tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import sqlite3
 from typing import Any
 
 import httpx
+from supertokens_python.recipe.emailpassword.asyncio import sign_up
+from supertokens_python.recipe.emailpassword.interfaces import SignUpOkResult
+
+from tests.conftest import RunningCore
+
+PASSWORD = "correct-horse-1"
+
+
+async def signed_up(email: str = "ada@example.com") -> SignUpOkResult:
+    result = await sign_up("public", email, PASSWORD)
+    assert isinstance(result, SignUpOkResult)
+    return result
 
 
 async def call(
@@ -66,3 +81,20 @@ def jwt_part(token: str, index: int) -> dict[str, Any]:
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def stored_hash2(localcore: RunningCore, handle: str) -> str:
+    """The hash2 of the session's current refresh token, read from the store."""
+    with sqlite3.connect(localcore.database) as database:
+        row = database.execute(
+            "SELECT refresh_hash2 FROM sessions WHERE handle = ?", (handle,)
+        ).fetchone()
+    return str(row[0])
+
+
+def hash2(refresh_token: str) -> str:
+    return sha256_hex(sha256_hex(refresh_token))
+
+
+async def outlive_short_grace_window() -> None:
+    await asyncio.sleep(1.1)
