@@ -49,6 +49,7 @@ def has_unresolvable_duplicate_cookies(older_cookie_domain: str | None) -> bool:
 
     The SDK raises a plain Exception (a 500) on a refresh in that case; the adapter fails closed
     instead: the refresh is refused as unauthorised and the cookies it can reach are cleared.
+    As in the SDK, cookies do not matter when the app's transfer method is "header".
     """
     from supertokens_python.recipe.session.cookie_and_header import (
         has_multiple_cookies_for_token_type,
@@ -57,6 +58,9 @@ def has_unresolvable_duplicate_cookies(older_cookie_domain: str | None) -> bool:
     if older_cookie_domain is not None:
         return False
     wrapped = QuartRequest(request)
+    config = SessionRecipe.get_instance().config
+    if config.get_token_transfer_method(wrapped, False, request_user_context()) == "header":
+        return False
     return any(has_multiple_cookies_for_token_type(wrapped, kind) for kind in ("access", "refresh"))
 
 
