@@ -14,22 +14,24 @@ quart_supertokens.init(
         app_name="minimal",
         api_domain="http://localhost:8000",
         website_domain="http://localhost:8000",
+        api_base_path="/auth",
     ),
     supertokens_config=SupertokensConfig(
         connection_uri=os.environ.get("SUPERTOKENS_CONNECTION_URI", "http://127.0.0.1:3567")
     ),
     recipe_list=[
         session.init(get_token_transfer_method=lambda *_: "cookie", anti_csrf="NONE"),
-        emailpassword.init(),
+        emailpassword.init(),  # the SDK's own POST /auth/signup and /auth/signin
     ],
+    telemetry=False,
 )
 app = Quart(__name__)
-QuartSuperTokens(app)
+QuartSuperTokens(app)  # options: keywords or QUART_SUPERTOKENS_* config keys
 
 
-@app.get("/")
+@app.get("/dashboard")
 @require_session()
-async def page() -> str:
+async def dashboard() -> str:
     return f"""<!doctype html><title>Minimal</title>
 <p>Signed in as {current_session.get_user_id()}.</p>
 <div hx-get="/fragment" hx-trigger="every 5s">...</div>"""
@@ -44,4 +46,4 @@ async def fragment() -> str:
 
 @app.get("/login")
 async def login() -> str:
-    return "<p>Sign in through POST /auth/signin (the SDK's API), then come back.</p>"
+    return "<p>Sign up or in through the SDK's API (POST /auth/signup, /auth/signin).</p>"
