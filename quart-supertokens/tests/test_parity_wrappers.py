@@ -73,17 +73,41 @@ async def test_get_header_is_case_insensitive(app: Quart) -> None:
         assert wrapped.get_header("missing") is None
 
 
-async def test_session_slot_set_get_and_none(app: Quart) -> None:
+async def test_get_session_is_none_until_set(app: Quart) -> None:
+    async with app.test_request_context("/p"):
+        assert QuartRequest(request).get_session() is None
+
+
+async def test_set_session_is_one_slot_per_request(app: Quart) -> None:
+    marker: Any = object()
+    async with app.test_request_context("/p"):
+        QuartRequest(request).set_session(marker)
+        assert QuartRequest(request).get_session() is marker  # another wrapper, same slot
+    async with app.test_request_context("/p"):
+        assert QuartRequest(request).get_session() is None  # nothing leaks to the next request
+
+
+async def test_set_session_as_none(app: Quart) -> None:
     marker: Any = object()
     async with app.test_request_context("/p"):
         wrapped = QuartRequest(request)
-        assert wrapped.get_session() is None
         wrapped.set_session(marker)
-        assert QuartRequest(request).get_session() is marker  # one slot per request
         wrapped.set_session_as_none()
         assert wrapped.get_session() is None
-    async with app.test_request_context("/p"):
-        assert QuartRequest(request).get_session() is None  # nothing leaks to the next request
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"json": {"a": 1}}, {"a": 1}),
+        ({"form": {"a": "1"}}, {"a": "1"}),
+    ],
+)
+async def test_get_json_or_form_data_picks_by_content_type(
+    app: Quart, kwargs: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    async with app.test_request_context("/p", method="POST", **kwargs):
+        assert await QuartRequest(request).get_json_or_form_data() == expected
 
 
 async def test_get_path_includes_the_mount_point(app: Quart) -> None:
