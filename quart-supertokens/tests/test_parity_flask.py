@@ -163,7 +163,9 @@ async def test_verify_session_with_before_request_with_no_response(app: Quart) -
     assert (await client.options("/info")).status_code == 500
 
 
-async def test_verify_session_returns_401_without_the_middleware(sdk: None) -> None:
+async def test_that_verify_session_return_401_if_access_token_is_not_sent_and_middleware_is_not_added(  # noqa: E501
+    sdk: None,
+) -> None:
     app = Quart("bare")
 
     @app.get("/info")
@@ -269,7 +271,7 @@ async def test_revoking_session_after_create_new_session_with_throwing_unauthori
         assert response.headers["front-token"] == "remove"
 
 
-async def test_session_with_legacy_refresh_token_and_unauthorized_clears_legacy_token(
+async def test_session_with_legacy_refresh_token_and_unauthorized_should_clear_legacy_token(
     app: Quart,
 ) -> None:
     headers = {"Cookie": "sIdRefreshToken=legacy; sRefreshToken=bogus"}
