@@ -21,6 +21,7 @@ import pytest
 from tests.servers import ROOT, ServerProcess, free_port, localcore_process
 
 EXAMPLE = ROOT / "examples" / "minimal"
+EXTENSION_README = ROOT / "quart-supertokens" / "README.md"
 # exp is whole seconds: a token lives between ACCESS_TOKEN_SECONDS - 1 and ACCESS_TOKEN_SECONDS.
 ACCESS_TOKEN_SECONDS = 3
 REFRESH_HOP = "/auth/session/refresh?redirectBack=%2Fdashboard"
@@ -75,6 +76,40 @@ def test_the_readme_quick_start_is_the_example_s_code() -> None:
     readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     assert blocks == [(EXAMPLE / "app.py").read_text(encoding="utf-8")]
+
+
+def test_the_extension_readme_quick_start_is_the_example_s_code() -> None:
+    readme = EXTENSION_README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert (EXAMPLE / "app.py").read_text(encoding="utf-8") in blocks
+
+
+def test_the_extension_readme_has_every_public_name_and_option() -> None:
+    import quart_supertokens
+    import quart_supertokens.framework
+    from quart_supertokens.options import CONFIG_PREFIX, OPTION_NAMES, Options
+
+    readme = EXTENSION_README.read_text(encoding="utf-8")
+    names = [
+        *quart_supertokens.__all__,
+        *quart_supertokens.framework.__all__,
+        "authenticated_client",
+        "create_session_for",
+    ]
+    entries = set(re.findall(r"^\| `(\w+)", readme, re.M))
+    assert [name for name in names if name not in entries] == []
+    rows = {
+        (name, key, default)
+        for name, key, default in re.findall(
+            r"^\| `(\w+)` \| `(\w+)` \| `([^`]*)` \|", readme, re.M
+        )
+    }
+    defaults = Options()
+    expected = {
+        (name, CONFIG_PREFIX + name.upper(), repr(getattr(defaults, name)).replace("'", '"'))
+        for name in OPTION_NAMES
+    }
+    assert expected <= rows
 
 
 def test_the_example_uses_only_the_extension_s_public_api() -> None:
