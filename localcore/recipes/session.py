@@ -214,8 +214,12 @@ async def refresh_session(ctx: RequestContext) -> JsonObject:
     token = ctx.app.refresh_tokens.open(refresh_token)
     if token is None:
         return unauthorised("Invalid refresh token")
-    if enable_anti_csrf and (
-        token.anti_csrf_token is None or token.anti_csrf_token != anti_csrf_token
+    # As the official core (Session.refreshSession): a token minted without an anti-CSRF value
+    # (a header-mode session, or one created with anti-CSRF off) is not checked.
+    if (
+        enable_anti_csrf
+        and token.anti_csrf_token is not None
+        and token.anti_csrf_token != anti_csrf_token
     ):
         return unauthorised("Anti CSRF token missing, or not matching")
     key = await ctx.core.keys.signing_key(ctx.app_id, ctx.app.config, dynamic=dynamic)

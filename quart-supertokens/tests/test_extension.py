@@ -6,24 +6,31 @@ real SDK, and apps built here with the public API only.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import new_user, reset_sdk
+from conftest import init_sdk, new_core_app, new_user, reset_sdk
 from quart import Quart, render_template_string, request
 from supertokens_python.recipe.emailverification import EmailVerificationClaim
-from supertokens_python.recipe.session.asyncio import get_session_information
+from supertokens_python.recipe.session.asyncio import (
+    create_new_session_without_request_response,
+    get_session_information,
+)
+from supertokens_python.types import RecipeUserId
 
 import quart_supertokens
 from quart_supertokens import (
     QuartSuperTokens,
     add_claim_validators,
     current_session,
+    forget_current_session,
     get_current_session,
     require_session,
+    verify_session,
 )
 from quart_supertokens.testing import authenticated_client, create_session_for
 
@@ -204,3 +211,56 @@ async def test_create_session_for_makes_a_real_session(sdk: None) -> None:
     assert info is not None and info.user_id == user_id
     assert session.get_access_token_payload()["custom"] == 1
     assert "authAt" in session.get_access_token_payload()  # stamped by the extension
+
+
+async def test_the_refresh_hop_keeps_redirect_back_and_its_marker_lives_the_loop_window(
+    core_uri: str,
+) -> None:
+    # `redirect_param` names the login page's parameter; the hop's is fixed by its route
+    # (`?redirectBack=`). The marker must outlive a loop window longer than a minute.
+    init_sdk(new_core_app(core_uri, access_token_validity=1))
+    app = make_app("hop", redirect_param="next", refresh_loop_window=120)
+    async with app.test_app():
+        session = await create_new_session_without_request_response(
+            "public", RecipeUserId(await new_user()), {}
+        )
+        tokens = session.get_all_session_tokens_dangerously()
+        client = app.test_client()
+        client.set_cookie("localhost", "sAccessToken", tokens["accessToken"])
+        client.set_cookie(
+            "localhost", "sRefreshToken", tokens["refreshToken"], path="/auth/session/refresh"
+        )
+        await asyncio.sleep(1.5)
+        page = await client.get("/page")
+        assert page.status_code == 303
+        assert page.headers["Location"] == "/auth/session/refresh?redirectBack=%2Fpage"
+        hop = await client.get(page.headers["Location"])
+        assert hop.status_code == 303 and hop.headers["Location"] == "/page"
+        marker = next(h for h in hop.headers.getlist("Set-Cookie") if h.startswith("refreshed="))
+        assert "Max-Age=125" in marker
+        assert (await client.get("/page")).status_code == 200
+        login = await app.test_client().get("/page")
+        assert login.headers["Location"] == "/login?next=%2Fpage"
+
+
+async def test_current_session_is_the_verify_session_session_in_a_json_view(sdk: None) -> None:
+    app = Quart("api")
+    QuartSuperTokens(app)
+
+    @app.get("/api/me")
+    @verify_session()
+    async def me() -> dict[str, Any]:
+        return {"user": current_session.get_user_id() if current_session else None}
+
+    @app.get("/api/forget")
+    @verify_session()
+    async def forget() -> dict[str, Any]:
+        forget_current_session()
+        return {"session": get_current_session() is not None}
+
+    async with app.test_app():
+        user_id = await new_user()
+        async with authenticated_client(app.test_client(), user_id) as client:
+            assert await (await client.get("/api/me")).get_json() == {"user": user_id}
+            assert await (await client.get("/api/forget")).get_json() == {"session": False}
+        assert (await app.test_client().get("/api/me")).status_code == 401

@@ -8,7 +8,6 @@ the SDK's module, with `anti_csrf="VIA_TOKEN"`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,22 +20,6 @@ from supertokens_python.types import RecipeUserId
 
 from quart_supertokens import QuartSuperTokens, verify_session
 from quart_supertokens.framework import QuartRequest
-
-# The extension's "an ended session wins" rule (session_end.py) reads the SDK's clearing of the
-# *other* transfer method's cookies as the end of the session, and drops the new header tokens.
-SWITCH_TO_HEADERS = pytest.mark.xfail(
-    strict=True,
-    reason="session_end.end_session_wins drops st-access-token/st-refresh-token when the SDK "
-    "clears stale cookies while issuing header tokens (reported, not fixed here)",
-)
-# The real core lets a refresh token minted without an anti-CSRF token refresh with anti-CSRF
-# enabled; the local core refuses it.
-LOCAL_CORE_ANTI_CSRF = pytest.mark.xfail(
-    condition=not os.environ.get("QUART_SUPERTOKENS_TEST_CORE_URI"),
-    strict=True,
-    reason="localcore answers UNAUTHORISED to a cookie refresh of a session created in header "
-    "mode under VIA_TOKEN (the real core skips the check when the token has no anti-CSRF value)",
-)
 
 # A well-formed JWT that no core signed.
 EXAMPLE_JWT = (
@@ -149,9 +132,7 @@ async def test_should_follow_auth_mode_header(
     ("method", "expected", "headers"),
     [
         ("any", "header", {}),
-        pytest.param(
-            "header", "header", cookie_header(sAccessToken=EXAMPLE_JWT), marks=SWITCH_TO_HEADERS
-        ),
+        ("header", "header", cookie_header(sAccessToken=EXAMPLE_JWT)),
         ("cookie", "cookie", {}),
         ("cookie", "cookie", {"Authorization": f"Bearer {EXAMPLE_JWT}"}),
     ],
@@ -288,20 +269,14 @@ async def _refresh(app: Quart, method: str, auth_mode: str, info: dict[str, Any]
         ("any", False, False, "unauthorised", None, None),
         ("header", False, False, "unauthorised", None, None),
         ("cookie", False, False, "unauthorised", None, None),
-        pytest.param(
-            "any", False, True, "validatecookie", "cookies", None, marks=LOCAL_CORE_ANTI_CSRF
-        ),
+        pytest.param("any", False, True, "validatecookie", "cookies", None),
         ("header", False, True, "unauthorised", None, None),
         ("cookie", False, True, "validatecookie", "cookies", None),
         ("any", True, False, "validateheader", "headers", None),
         ("header", True, False, "validateheader", "headers", None),
         ("cookie", True, False, "unauthorised", None, None),
-        pytest.param(
-            "any", True, True, "validateheader", "headers", "cookies", marks=SWITCH_TO_HEADERS
-        ),
-        pytest.param(
-            "header", True, True, "validateheader", "headers", "cookies", marks=SWITCH_TO_HEADERS
-        ),
+        pytest.param("any", True, True, "validateheader", "headers", "cookies"),
+        pytest.param("header", True, True, "validateheader", "headers", "cookies"),
         ("cookie", True, True, "validatecookie", "cookies", "headers"),
     ],
 )

@@ -138,6 +138,30 @@ async def test_thirdparty_parsing_works(core_uri: str) -> None:
     assert parse_qs(location.query) == {"state": [state], "code": ["testing"]}
 
 
+async def test_apple_s_cross_site_form_post_passes_the_cross_origin_protection(
+    core_uri: str,
+) -> None:
+    # Apple's page posts the callback from its own site; every other unsafe SDK route from a
+    # foreign site stays refused.
+    from supertokens_python.recipe import thirdparty
+
+    init_sdk(core_uri, extra_recipes=[thirdparty.init()])
+    app = api_app()
+    apple = {"Origin": "https://appleid.apple.com", "Sec-Fetch-Site": "cross-site"}
+    state = base64.b64encode(
+        json.dumps({"frontendRedirectURI": "http://localhost/redirect"}).encode()
+    ).decode()
+    form = {"state": state, "code": "testing"}
+    async with app.test_app():
+        client = app.test_client()
+        for path in ("/auth/callback/apple", "/auth/public/callback/apple"):
+            response = await client.post(path, form=form, headers=apple)
+            assert response.status_code == 303, path
+        for path in ("/auth/signin", "/auth/x/y/callback/apple", "/callback/apple"):
+            response = await client.post(path, form=form, headers=apple)
+            assert response.status_code == 403, path
+
+
 async def test_optional_session(app: Quart) -> None:
     response = await app.test_client().get("/optional")
     assert response.status_code == 200 and (await response.get_json())["userId"] is None

@@ -469,11 +469,6 @@ async def _header_refresh_with_duplicate_cookies(start: Callable[..., Quart]) ->
     return extract_info(await _post(app, "/auth/session/refresh", headers))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="session_end.end_session_wins drops the new st-* header tokens when the SDK clears "
-    "the request's cookies in header mode (reported, not fixed here)",
-)
 async def test_refresh_endpoint_refreshes_the_token_in_header_based_auth_if_multiple_tokens_are_present_in_cookie(  # noqa: E501
     start: Callable[..., Quart],
 ) -> None:

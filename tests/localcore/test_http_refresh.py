@@ -101,6 +101,19 @@ async def test_anti_csrf_token_is_required_when_enabled(http: httpx.AsyncClient)
     assert jwt_part(tokens(right)[0], 1)["antiCsrfToken"] == right["antiCsrfToken"]
 
 
+async def test_a_token_minted_without_anti_csrf_refreshes_with_it_enabled(
+    http: httpx.AsyncClient,
+) -> None:
+    # As the official core: the check applies only to tokens that carry an anti-CSRF value (a
+    # header-mode session later refreshed from a cookie under VIA_TOKEN).
+    _, refresh_token = tokens(await create_session(http, enableAntiCsrf=False))
+
+    refreshed = await refresh(http, refresh_token, enableAntiCsrf=True)
+
+    assert refreshed["status"] == "OK"
+    assert refreshed["antiCsrfToken"]
+
+
 async def test_verify_checks_anti_csrf_when_asked(http: httpx.AsyncClient) -> None:
     created = await create_session(http, enableAntiCsrf=True)
     body = {

@@ -36,6 +36,16 @@ class RecordingSession:
         response.set_header("x-session-mutated", "yes")
         self.applied.append((response, user_context))
 
+    # What the error pages read of `current_session` (the SDK's slot now backs it).
+    def get_access_token_payload(self) -> dict[str, Any]:
+        return {}
+
+    def get_user_id(self) -> str:
+        return "user"
+
+    def get_handle(self) -> str:
+        return "handle"
+
 
 def cleared_cookies(headers: list[str]) -> dict[str, dict[str, str | bool]]:
     cleared = {}

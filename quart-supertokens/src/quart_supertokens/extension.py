@@ -21,7 +21,11 @@ from supertokens_python import Supertokens
 from supertokens_python.exceptions import SuperTokensError
 
 from quart_supertokens.core_client import close_core_client, core_client_pool
-from quart_supertokens.cross_origin import CrossOriginRequestRefused, is_cross_origin
+from quart_supertokens.cross_origin import (
+    CrossOriginRequestRefused,
+    is_cross_origin,
+    is_cross_site_by_design,
+)
 from quart_supertokens.decisions import GuardRedirect
 from quart_supertokens.framework.middleware import (
     apply_session_mutations,
@@ -72,8 +76,10 @@ class QuartSuperTokens:
 
         async def refuse_cross_origin() -> None:
             current = current_options()
-            if current.cross_origin_protection and is_cross_origin(
-                request, (current.website_origin, *current.trusted_origins)
+            if (
+                current.cross_origin_protection
+                and is_cross_origin(request, (current.website_origin, *current.trusted_origins))
+                and not is_cross_site_by_design(request.path, current.api_base_path)
             ):
                 raise CrossOriginRequestRefused()
 

@@ -86,7 +86,9 @@ async def refresh_hop() -> ResponseReturnValue:
     response.set_cookie(
         REFRESH_MARKER_COOKIE,
         refresh_marker_value(target),
-        max_age=60,
+        # The browser keeps the marker as long as the guard would read it (a little longer, so
+        # clocks that round differently still see it within the window).
+        max_age=current_options().refresh_loop_window + 5,
         path="/",
         httponly=True,
         samesite="Lax",

@@ -10,8 +10,13 @@ Set-Cookie headers in order, so "clear, then set" leaves a valid token behind, a
 `end_session_wins(response)` runs last in the response path (framework/middleware.py): one
 rule for every response, whoever wrote its headers: when any Set-Cookie clears `sAccessToken` or
 `sRefreshToken`, every Set-Cookie that gives either a value is dropped, and the front-token header
-says "remove". Clearing the *older* cookie domain's duplicates (OLDER_COOKIE_DOMAIN) is not an
-ending: the session goes on under the current domain.
+says "remove". Two clears are not an ending:
+- clearing the *older* cookie domain's duplicates (OLDER_COOKIE_DOMAIN): the session goes on under
+  the current domain;
+- a switch of transfer method: a response that issues a header session (a non-empty
+  `st-access-token` header) and gives no token cookie a value clears the request's stale cookies
+  because the tokens now travel in headers (the SDK's `get_token_transfer_method` or
+  `st-auth-mode`), not because the session ended.
 """
 
 from __future__ import annotations
@@ -75,6 +80,13 @@ def _normalised(domain: str | None) -> str | None:
     return domain.lstrip(".").lower() if domain else None
 
 
+def _switches_to_headers(response: Response, cookies: list[SetCookie]) -> bool:
+    """The SDK issues header tokens and clears the cookies of the other transfer method."""
+    issues_header_token = bool(response.headers.get("st-access-token"))
+    sets_token_cookie = any(c.name in TOKEN_COOKIES and not c.clears for c in cookies)
+    return issues_header_token and not sets_token_cookie
+
+
 def end_session_wins(
     response: Response, cookie_domain: str | None = None, older_cookie_domain: str | None = None
 ) -> bool:
@@ -91,7 +103,7 @@ def end_session_wins(
         and not (older_only and cookie.domain == older)
         for cookie in parsed
     )
-    if not ends:
+    if not ends or _switches_to_headers(response, parsed):
         return False
     kept = [
         header

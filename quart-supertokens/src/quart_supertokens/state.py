@@ -9,6 +9,8 @@ from quart import g
 from supertokens_python.recipe.session import SessionContainer
 from werkzeug.local import LocalProxy
 
+from quart_supertokens.framework.request import SESSION_SLOT
+
 STATE_SLOT = "_quart_supertokens"
 
 
@@ -18,6 +20,8 @@ class GuardState:
 
     guarded: bool = False
     session: SessionContainer | None = None
+    # The view ended the session (forget_current_session): nothing renders as signed in after.
+    session_forgotten: bool = False
     clear_refresh_marker: bool = False
     # SDK response mutators carried by a decision (cookie clears, front-token), applied last.
     mutators: list[Any] = field(default_factory=list)
@@ -32,15 +36,20 @@ def guard_state() -> GuardState:
 
 
 def get_current_session() -> SessionContainer | None:
-    """The session the guard verified for this request, if any."""
+    """The session verified for this request, if any: by the guard, else by `verify_session`."""
     state: GuardState | None = g.get(STATE_SLOT)
-    return state.session if state is not None else None
+    if state is not None and (state.guarded or state.session_forgotten):
+        return state.session
+    sdk_session: SessionContainer | None = g.get(SESSION_SLOT)
+    return sdk_session
 
 
-# The session the guard verified for this request (None without one); also in templates.
+# The session verified for this request (None without one); also in templates.
 current_session: SessionContainer | None = LocalProxy(get_current_session)  # type: ignore[assignment]
 
 
 def forget_current_session() -> None:
     """Let the rest of this request render as signed out (after the view ended the session)."""
-    guard_state().session = None
+    state = guard_state()
+    state.session = None
+    state.session_forgotten = True

@@ -33,6 +33,8 @@ from quart_supertokens.framework.response import QuartResponse
 from quart_supertokens.session_end import end_session_wins
 
 USER_CONTEXT_SLOT = "_quart_supertokens_user_context"
+# Set when the SDK's error handler cleared the session's tokens in this request.
+TOKENS_CLEARED_SLOT = "_quart_supertokens_tokens_cleared"
 
 
 def request_user_context() -> dict[str, Any]:
@@ -91,7 +93,9 @@ async def serve_sdk_api() -> Response | None:
 def apply_session_mutations(response: Response) -> Response:
     """Write the session's pending cookies and headers, then let an ended session win."""
     session = g.get(SESSION_SLOT)
-    if session is not None and session.response_mutators:
+    # A session created or refreshed earlier in a request that then failed as unauthorised must
+    # not come back: its pending tokens would land after the error handler's clears.
+    if session is not None and session.response_mutators and not g.get(TOKENS_CLEARED_SLOT):
         manage_session_post_response(session, QuartResponse(response), request_user_context())
     config = SessionRecipe.get_instance().config
     end_session_wins(response, config.cookie_domain, config.older_cookie_domain)
@@ -101,10 +105,13 @@ def apply_session_mutations(response: Response) -> Response:
 async def forget_request_state(_: BaseException | None = None) -> None:
     g.pop(SESSION_SLOT, None)
     g.pop(USER_CONTEXT_SLOT, None)
+    g.pop(TOKENS_CLEARED_SLOT, None)
 
 
 async def handle_supertokens_error(error: SuperTokensError) -> Response:
     """The SDK's own answer to one of its errors (401/403 JSON, cleared cookies...)."""
+    if isinstance(error, UnauthorisedError) and error.clear_tokens:
+        setattr(g, TOKENS_CLEARED_SLOT, True)
     result = await Supertokens.get_instance().handle_supertokens_error(
         QuartRequest(request),
         error,
