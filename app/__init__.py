@@ -10,12 +10,14 @@ from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.config import Settings
+from app.cors import install_cors
 from app.current_user import current_user_context
 from app.errors import install_error_pages
 from app.rendering import render
 from app.sdk.init import init_supertokens, warm_jwks_cache
 from app.sdk.session_payload import email_claim
 from app.views import BODY_METHODS, MAX_FORM_BYTES, MAX_FORM_PARTS, register_blueprints
+from app.worker import keep_draining_on_sigterm, log_clean_stop
 from quart_supertokens import QuartSuperTokens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +75,8 @@ def create_app(config: Settings | None = None) -> Quart:
             await request.get_data(cache=True)
 
     init_supertokens(settings)
+    # Before the extension's hooks: a preflight must be answered before the SDK's API sees it.
+    install_cors(app, settings)
     QuartSuperTokens(
         app,
         login_url="/login",
@@ -87,6 +91,8 @@ def create_app(config: Settings | None = None) -> Quart:
     app.context_processor(current_user_context)
     app.before_serving(warm_jwks_cache)
     app.before_serving(freeze_startup_objects)
+    app.before_serving(keep_draining_on_sigterm)
+    app.after_serving(log_clean_stop)
 
     @app.get("/healthz")
     async def healthz() -> Response:

@@ -30,6 +30,8 @@
   var body = document.body;
   var appName = body.dataset.appName || document.title;
   var apiBasePath = body.dataset.apiBasePath || "/auth";
+  // The SDK's API is on this origin unless the server names another (API_DOMAIN).
+  var apiDomain = body.dataset.apiDomain || location.origin;
   var refreshPath = apiBasePath.replace(/\/+$/, "") + "/session/refresh";
   var LOGIN_PATH = "/login";
 
@@ -75,9 +77,13 @@
       console.warn("app.js: supertokens-web-js not loaded; htmx requests will not refresh sessions");
       return false;
     }
-    var recipeList = [
-      window.supertokensSession.init({ sessionExpiredStatusCode: 401, invalidClaimStatusCode: 403 }),
-    ];
+    var sessionConfig = { sessionExpiredStatusCode: 401, invalidClaimStatusCode: 403 };
+    // Split deployment (pages on www, the /auth API on api): the session cookies' shared Domain,
+    // so web-js also handles 401s from this page's own host (htmx fragments), not only the API's.
+    if (body.dataset.sessionTokenBackendDomain) {
+      sessionConfig.sessionTokenBackendDomain = body.dataset.sessionTokenBackendDomain;
+    }
+    var recipeList = [window.supertokensSession.init(sessionConfig)];
     // Recipe bundles a page adds in {% block recipe_scripts %} must be in the same init call.
     if (window.supertokensEmailPassword) recipeList.push(window.supertokensEmailPassword.init());
     if (window.supertokensEmailVerification) {
@@ -85,7 +91,7 @@
     }
     try {
       window.supertokens.init({
-        appInfo: { appName: appName, apiDomain: location.origin, apiBasePath: apiBasePath },
+        appInfo: { appName: appName, apiDomain: apiDomain, apiBasePath: apiBasePath },
         recipeList: recipeList,
       });
       return true;
