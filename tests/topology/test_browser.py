@@ -104,6 +104,17 @@ def core_session_handles(topology: Topology, user_id: str) -> list[str]:
     return handles
 
 
+def revoke_session(topology: Topology, handle: str) -> None:
+    answer = httpx.post(
+        f"{topology.core_url}/recipe/session/remove",
+        json={"sessionHandles": [handle]},
+        headers={"cdi-version": "5.4", "api-key": topology.api_key},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    assert answer.json()["sessionHandlesRevoked"] == [handle]
+
+
 def dashboard_renders(topology: Topology) -> dict[str, int]:
     """How many signed-in dashboard renders each web instance has logged so far."""
     return {
@@ -159,12 +170,13 @@ async def test_javascript_off_sign_in_refresh_and_sign_out_across_both_hosts(
 
 
 async def test_javascript_on_a_fragment_is_refreshed_by_web_js_on_the_api_host(
-    new_context: ContextFactory,
+    topology: Topology, new_context: ContextFactory
 ) -> None:
     context = await new_context()
     page = await context.new_page()
     navigation = Navigation(page)
-    await sign_up(page, unique_email("js"))
+    email = unique_email("js")
+    await sign_up(page, email)
     protocol = await page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")
     assert protocol == "h2"
     before = await session_card(page)
@@ -184,11 +196,24 @@ async def test_javascript_on_a_fragment_is_refreshed_by_web_js_on_the_api_host(
     assert not any("/login" in request for request in made), made
     assert (await session_card(page))["session_handle"] == before["session_handle"]
 
-    # Sign-out from the page (htmx-boosted or not) lands on www's sign-in page.
+    # Revoked elsewhere: web-js's refresh on the API host fails, and the page goes to www's
+    # sign-in page with itself as redirectBack; signing in there returns to it.
+    revoke_session(topology, before["session_handle"])
+    await wait_for_expiry(context)
+    await page.evaluate(
+        'htmx.ajax("GET", "/dashboard/session", {target: "#session-card", swap: "outerHTML"})'
+    )
+    await page.wait_for_url(f"{WWW}/login?redirectBack=%2Fdashboard")
+    await fill_credentials(page, email)
+    await page.locator("#auth-form").get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{WWW}/dashboard")
+
+    # Sign-out from the page lands on www's sign-in page and ends the session on both hosts.
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url(f"{WWW}/login")
-    for target in navigation.targets:
-        assert urlsplit(target).scheme == "https" and urlsplit(target).netloc == WWW_HOST
+    assert core_session_handles(topology, before["user_id"]) == []
+    assert await api_session_status(page) == 401
+    navigation.assert_targets_on_www()
 
 
 async def test_pages_render_on_whichever_instance_answers(

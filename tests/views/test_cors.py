@@ -64,7 +64,8 @@ async def test_the_api_answers_the_website_s_preflight_with_the_sdk_s_headers(
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == WWW
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
-    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    allow_headers = response.headers["Access-Control-Allow-Headers"].split(",")
+    allowed = {header.strip().lower() for header in allow_headers}
     assert {"content-type", "rid", "fdi-version", "st-auth-mode"} <= allowed
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
 
@@ -91,9 +92,7 @@ async def test_no_cors_where_the_pages_and_the_api_share_an_origin_or_the_api_is
     app: Quart, web_app: Quart
 ) -> None:
     for quart_app in (app, web_app):
-        response = await quart_app.test_client().options(
-            "/auth/session/refresh", headers=PREFLIGHT
-        )
+        response = await quart_app.test_client().options("/auth/session/refresh", headers=PREFLIGHT)
         assert "Access-Control-Allow-Origin" not in response.headers
 
 
