@@ -13,9 +13,8 @@ the browser lives in the session's event loop, so the tests that use it run ther
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -25,15 +24,14 @@ from tests.browser.helpers import (
     ACCESS_TOKEN_VALIDITY,
     CHROMIUM,
     CHROMIUM_ARGS,
-    DESKTOP,
+    ContextFactory,
     Site,
+    context_factory,
 )
 from tests.servers import app_process, free_port, localcore_process
 
 # Explicit waits, generous enough for a loaded CI machine; no fixed sleeps.
 expect.set_options(timeout=10_000)
-
-ContextFactory = Callable[..., Awaitable[BrowserContext]]
 
 
 @pytest.fixture(scope="session")
@@ -87,18 +85,8 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def new_context(browser: Browser, site: Site) -> AsyncIterator[ContextFactory]:
     """Make fresh browser contexts for this test (desktop size by default); all closed after it."""
-    contexts: list[BrowserContext] = []
-
-    async def make(**options: Any) -> BrowserContext:
-        options.setdefault("viewport", DESKTOP)
-        context = await browser.new_context(base_url=site.url, **options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        await context.close()
+    async with context_factory(browser, site.url, 10_000) as make:
+        yield make
 
 
 @pytest_asyncio.fixture(loop_scope="session")

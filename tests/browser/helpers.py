@@ -10,13 +10,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from playwright.async_api import BrowserContext, Page, ViewportSize, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.servers import ROOT
 
@@ -35,6 +37,30 @@ PASSWORD = "correct-horse-1"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 CDI_HEADERS = {"cdi-version": "5.4"}
+
+
+ContextFactory = Callable[..., Awaitable[BrowserContext]]
+
+
+@asynccontextmanager
+async def context_factory(
+    browser: Browser, base_url: str, timeout_ms: float
+) -> AsyncIterator[ContextFactory]:
+    """Make fresh browser contexts (desktop size by default) for one test; all closed after it."""
+    contexts: list[BrowserContext] = []
+
+    async def make(**options: Any) -> BrowserContext:
+        options.setdefault("viewport", DESKTOP)
+        context = await browser.new_context(base_url=base_url, **options)
+        context.set_default_timeout(timeout_ms)
+        contexts.append(context)
+        return context
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            await context.close()
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import ContextFactory
 from tests.browser.helpers import (
+    ContextFactory,
     Site,
     cookie_value,
     login_url_for,

@@ -13,10 +13,10 @@ import os
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import ContextFactory
 from tests.browser.helpers import (
     DESKTOP,
     PHONE,
+    ContextFactory,
     Site,
     fill_credentials,
     login_url_for,

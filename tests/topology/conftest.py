@@ -11,20 +11,17 @@ nginx and Chromium come from Debian (scripts/setup --browser installs both).
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, async_playwright, expect
+from playwright.async_api import Browser, async_playwright, expect
 
-from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, ContextFactory, context_factory
 from tests.topology.stack import NGINX, WWW, Topology, start_topology
 
 expect.set_options(timeout=15_000)
-
-ContextFactory = Callable[..., Awaitable[BrowserContext]]
 
 
 @pytest.fixture(scope="session")
@@ -56,15 +53,5 @@ async def site_browser(topology: Topology) -> AsyncIterator[Browser]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def new_context(site_browser: Browser) -> AsyncIterator[ContextFactory]:
-    contexts: list[BrowserContext] = []
-
-    async def make(**options: Any) -> BrowserContext:
-        options.setdefault("viewport", DESKTOP)
-        context = await site_browser.new_context(base_url=WWW, **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        await context.close()
+    async with context_factory(site_browser, WWW, 15_000) as make:
+        yield make

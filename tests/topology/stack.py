@@ -18,7 +18,6 @@ import hashlib
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -29,7 +28,14 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.servers import ROOT, ServerProcess, app_process, free_port, localcore_process
+from tests.servers import (
+    ROOT,
+    ServerProcess,
+    app_process,
+    free_port,
+    localcore_process,
+    stop_by_pid,
+)
 
 NGINX = "/usr/sbin/nginx"
 SITE_TEMPLATE = ROOT / "deploy" / "nginx" / "site.conf.template"
@@ -150,14 +156,7 @@ class Nginx:
         raise RuntimeError("nginx did not listen in time")
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.kill(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        stop_by_pid(self.process, timeout)
 
     def error_log(self) -> str:
         path = self.directory / "error.log"

@@ -17,13 +17,13 @@ import pytest
 from playwright.async_api import BrowserContext, Page, Request, Response, expect
 
 from tests.browser.helpers import (
+    ContextFactory,
     cookie_value,
     fill_credentials,
     jwt_payload,
     session_card,
     unique_email,
 )
-from tests.topology.conftest import ContextFactory
 from tests.topology.stack import (
     ACCESS_TOKEN_VALIDITY,
     API,
