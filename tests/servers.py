@@ -55,7 +55,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command!r} exited with {self.process.returncode}")
+                raise RuntimeError(
+                    f"{self.command!r} exited with {self.process.returncode}{self._log_tail()}"
+                )
             try:
                 if httpx.get(self.health_url, timeout=1.0).status_code == 200:
                     return self
@@ -63,7 +65,14 @@ class ServerProcess:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"{self.command!r} not healthy at {self.health_url} in {timeout}s")
+        raise RuntimeError(
+            f"{self.command!r} not healthy at {self.health_url} in {timeout}s{self._log_tail()}"
+        )
+
+    def _log_tail(self, characters: int = 2000) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "; its log ends:\n" + self.log_path.read_text(errors="replace")[-characters:]
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process by its PID, then SIGKILL if it lingers."""

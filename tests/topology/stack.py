@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -37,7 +38,7 @@ from tests.servers import (
     stop_by_pid,
 )
 
-NGINX = "/usr/sbin/nginx"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's package (scripts/setup)
 SITE_TEMPLATE = ROOT / "deploy" / "nginx" / "site.conf.template"
 WWW_HOST = "www.example.test"
 API_HOST = "api.example.test"
