@@ -17,7 +17,7 @@ from app.rendering import render
 from app.sdk.init import init_supertokens, warm_jwks_cache
 from app.sdk.session_payload import email_claim
 from app.views import BODY_METHODS, MAX_FORM_BYTES, MAX_FORM_PARTS, register_blueprints
-from app.worker import keep_draining_on_sigterm, log_clean_stop
+from app.worker import log_clean_stop, prepare_worker_shutdown
 from quart_supertokens import QuartSuperTokens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def create_app(config: Settings | None = None) -> Quart:
     app.context_processor(current_user_context)
     app.before_serving(warm_jwks_cache)
     app.before_serving(freeze_startup_objects)
-    app.before_serving(keep_draining_on_sigterm)
+    app.before_serving(prepare_worker_shutdown)
     app.after_serving(log_clean_stop)
 
     @app.get("/healthz")

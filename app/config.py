@@ -75,6 +75,11 @@ class Settings:
         return self.app_env == "production"
 
     @property
+    def api_on_other_origin(self) -> bool:
+        """The SDK's API is not on the pages' origin (a split deployment: www and api)."""
+        return self.api_domain.rstrip("/").lower() != self.website_domain.rstrip("/").lower()
+
+    @property
     def secure_cookies(self) -> bool:
         """`cookie_secure` after derivation (never None once constructed)."""
         return bool(self.cookie_secure)

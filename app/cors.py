@@ -25,21 +25,15 @@ ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 PREFLIGHT_MAX_AGE = "600"
 
 
-def _origin(url: str) -> str:
-    return url.rstrip("/").lower()
-
-
 def needs_cors(settings: Settings) -> bool:
-    return settings.serve_auth_api and _origin(settings.website_domain) != _origin(
-        settings.api_domain
-    )
+    return settings.serve_auth_api and settings.api_on_other_origin
 
 
 def install_cors(app: Quart, settings: Settings) -> None:
     """Answer the website's preflights and mark the API's answers readable by it."""
     if not needs_cors(settings):
         return
-    allowed_origin = _origin(settings.website_domain)
+    allowed_origin = settings.website_domain.rstrip("/").lower()
     api_prefix = settings.api_base_path.rstrip("/") + "/"
 
     def is_allowed_api_request() -> bool:

@@ -62,8 +62,9 @@ def report_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) 
     loop.default_exception_handler(context)
 
 
-async def keep_draining_on_sigterm() -> None:
-    """`before_serving`: in a Hypercorn worker process, SIGTERM no longer cuts requests short."""
+async def prepare_worker_shutdown() -> None:
+    """`before_serving`, in a Hypercorn worker process: SIGTERM no longer cuts requests short, and
+    a connection cancelled while stopping is one log line."""
     if multiprocessing.parent_process() is None:
         return
     loop = asyncio.get_running_loop()

@@ -166,12 +166,15 @@ def jwt_payload(token: str) -> dict[str, Any]:
     return payload
 
 
-async def wait_for_access_token_expiry(context: BrowserContext) -> None:
-    """Sleep until the context's access token has expired: the one fixed wait (about 2 s)."""
+async def wait_for_access_token_expiry(
+    context: BrowserContext, validity: float = ACCESS_TOKEN_VALIDITY
+) -> None:
+    """Sleep until the context's access token has expired: the one fixed wait (about `validity`
+    seconds, the site's access-token lifetime)."""
     token = await cookie_value(context, "sAccessToken")
     assert token, "no access token cookie to wait on"
     delay = jwt_payload(token)["exp"] - time.time() + 0.3
-    await asyncio.sleep(max(0.0, min(delay, ACCESS_TOKEN_VALIDITY + 1.0)))
+    await asyncio.sleep(max(0.0, min(delay, validity + 1.0)))
 
 
 async def session_card(page: Page) -> dict[str, str]:

@@ -24,7 +24,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -213,6 +215,29 @@ class Topology:
             f"--host-resolver-rules={rules}, EXCLUDE localhost",
             f"--ignore-certificate-errors-spki-list={self.spki}",
         ]
+
+    def core_call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Call the core directly (CDI 5.4, with the deployment's API key), as an operator would."""
+        answer = httpx.request(
+            method,
+            self.core_url + path,
+            headers={"cdi-version": "5.4", "api-key": self.api_key},
+            timeout=10,
+            **kwargs,
+        )
+        answer.raise_for_status()
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def session_handles(self, user_id: str) -> list[str]:
+        handles: list[str] = self.core_call(
+            "GET", "/recipe/session/user", params={"userId": user_id}
+        )["sessionHandles"]
+        return handles
+
+    def revoke_session(self, handle: str) -> None:
+        body = self.core_call("POST", "/recipe/session/remove", json={"sessionHandles": [handle]})
+        assert body["sessionHandlesRevoked"] == [handle], body
 
     def log_text(self, name: str) -> str:
         path = self.logs[name]

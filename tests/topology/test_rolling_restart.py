@@ -22,7 +22,6 @@ from tests.browser.helpers import PASSWORD, jwt_payload, unique_email
 from tests.servers import ServerProcess
 from tests.topology.clients import site_client
 from tests.topology.stack import API, WWW, Topology, worker_pids
-from tests.topology.test_browser import core_session_handles
 
 pytestmark = [pytest.mark.topology, pytest.mark.asyncio(loop_scope="session")]
 
@@ -152,7 +151,7 @@ async def test_a_rolling_restart_under_load_loses_nothing(topology: Topology) ->
     # Every session is still there, and still this client's.
     lost = []
     for browsing in browsers:
-        if browsing.handle not in core_session_handles(topology, browsing.user_id):
+        if browsing.handle not in topology.session_handles(browsing.user_id):
             lost.append(browsing.email)
         after = Tally()
         await visit(browsing, "/dashboard", False, after)
